@@ -1,0 +1,178 @@
+"""The Starlette application: ``/graphql`` (POST; GET serves GraphiQL or runs queries), ``/healthz``,
+``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from strawberry.http.ides import get_graphql_ide_html
+
+from rapport.config import Settings, get_settings
+from rapport.db.database import Database, open_database
+from rapport.db.migrate import head_revision
+from rapport.execution import Executor, Operation, error
+from rapport.schema.cache import SchemaCache
+
+log = logging.getLogger("rapport")
+MAX_BODY_BYTES = 1_000_000
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _bad_request(message: str, status: int = 400, code: str = "BAD_REQUEST") -> Response:
+    return ORJSONResponse({"errors": [error(message, code)]}, status_code=status)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` (checked while streaming)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _operation(payload: Any) -> Operation | str:
+    """The operation in a decoded request, or a message saying what is wrong with it."""
+    if isinstance(payload, list):
+        return "Batched requests are not supported; send one operation per request."
+    if not isinstance(payload, dict):
+        return "The body must be a JSON object with `query`."
+    query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        return "`query` must be a non-empty string."
+    if variables is not None and not isinstance(variables, dict):
+        return "`variables` must be a JSON object."
+    if name is not None and not isinstance(name, str):
+        return "`operationName` must be a string."
+    return Operation(query=query, variables=variables, operation_name=name)
+
+
+class GraphQLEndpoint:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "GET":
+            return await self.get(request)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return _bad_request("Send the operation as application/json.", 415, "UNSUPPORTED_MEDIA_TYPE")
+        body = await _read_body(request, MAX_BODY_BYTES)
+        if body is None:
+            return _bad_request(f"The body is larger than {MAX_BODY_BYTES} bytes.", 413, "PAYLOAD_TOO_LARGE")
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _bad_request("The body is not valid JSON (UTF-8).")
+        op = _operation(payload)
+        if isinstance(op, str):
+            return _bad_request(op)
+        return await self.execute(request, op, allow_mutations=True)
+
+    async def get(self, request: Request) -> Response:
+        params = request.query_params
+        if "query" not in params:
+            if "text/html" in request.headers.get("accept", ""):
+                return HTMLResponse(get_graphql_ide_html())
+            return _bad_request("Give `query` as a URL parameter, or POST application/json.")
+        try:
+            variables = orjson.loads(params["variables"]) if params.get("variables") else None
+        except orjson.JSONDecodeError:
+            return _bad_request("`variables` is not valid JSON.")
+        op = _operation({"query": params["query"], "variables": variables, "operationName": params.get("operationName")})
+        if isinstance(op, str):
+            return _bad_request(op)
+        return await self.execute(request, op, allow_mutations=False)
+
+    async def execute(self, request: Request, op: Operation, *, allow_mutations: bool) -> Response:
+        executor = self.state.executor
+        assert executor is not None
+        outcome = await executor.run(_bearer(request), op, allow_mutations=allow_mutations)
+        return ORJSONResponse(outcome.body, status_code=outcome.status)
+
+
+class AppState:
+    """What the app holds between requests: the database, its engine and the schema cache."""
+
+    def __init__(self, settings: Settings, database: Database | None) -> None:
+        self.settings = settings
+        self.database = database
+        self.owns_database = database is None
+        self.executor: Executor | None = None
+
+    async def start(self) -> None:
+        if self.database is None:
+            self.database = open_database(self.settings)
+        engine = self.database.app_engine(self.settings)
+        self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size))
+
+    async def stop(self) -> None:
+        if self.database is not None:
+            await self.database.dispose()
+            if self.owns_database:
+                self.database.close()
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    """The ASGI app. Without a ``database`` it opens the configured one on start-up (uvicorn --factory)."""
+    state = AppState(settings or get_settings(), database)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.start()
+        try:
+            yield
+        finally:
+            await state.stop()
+
+    async def healthz(request: Request) -> Response:
+        return ORJSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        assert state.executor is not None
+        try:
+            async with state.executor.engine.connect() as conn:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        except Exception as exc:  # readiness reports any failure to reach the database as "not ready"
+            return ORJSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        head = head_revision()
+        if current != head:
+            return ORJSONResponse({"status": "migrations pending", "current": current, "head": head}, status_code=503)
+        return ORJSONResponse({"status": "ready", "migration": current})
+
+    endpoint = GraphQLEndpoint(state)
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.rapport = state
+    return app

@@ -1,0 +1,79 @@
+"""API tokens: random, shown once, stored only as a SHA-256 hash.
+
+A token reads ``rpt_<tenant id>_<secret>``. The tenant part is not secret: it lets the request transaction
+set its tenant first and then find the token under row-level security like any other row, so
+authentication needs no privileged cross-tenant lookup. Tokens are 256-bit random values, so a fast hash is
+enough and lookups stay cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rapport.ids import new_id
+from rapport.models import ApiToken
+
+PREFIX = "rpt_"
+_FORMAT = re.compile(r"^rpt_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$")
+
+
+def generate(tenant_id: uuid.UUID) -> str:
+    return f"{PREFIX}{tenant_id.hex}_{secrets.token_urlsafe(32)}"
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def tenant_of(token: str) -> uuid.UUID | None:
+    match = _FORMAT.match(token)
+    return uuid.UUID(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    token_id: uuid.UUID
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    schema_version: int
+    user_id: uuid.UUID
+    role: str
+
+
+_AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash)")
+
+
+async def authenticate(conn: AsyncConnection, token: str) -> Authenticated | None:
+    """Resolve a bearer token and set the transaction's tenant; None for malformed, unknown or revoked tokens."""
+    tenant_id = tenant_of(token)
+    if tenant_id is None:
+        return None
+    row = (await conn.execute(_AUTHENTICATE, {"tenant": tenant_id, "hash": digest(token)})).first()
+    if row is None:
+        return None
+    return Authenticated(
+        token_id=row.token_id,
+        tenant_id=row.tenant_id,
+        tenant_slug=row.tenant_slug,
+        schema_version=row.schema_version,
+        user_id=row.user_id,
+        role=row.token_role,
+    )
+
+
+async def issue(conn: AsyncConnection, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str, name: str) -> str:
+    """Create a token (inside the tenant's transaction) and return it; only its hash is kept."""
+    token = generate(tenant_id)
+    await conn.execute(
+        insert(ApiToken.__table__).values(
+            tenant_id=tenant_id, id=new_id(), user_id=user_id, name=name, token_hash=digest(token), role=role
+        )
+    )
+    return token

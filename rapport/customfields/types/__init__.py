@@ -1,0 +1,1 @@
+"""One module per custom field type. ``registry`` maps type names to instances."""

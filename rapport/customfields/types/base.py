@@ -1,0 +1,180 @@
+"""The contract every custom field type implements, and the shared behaviour of scalar types.
+
+A type knows how to: check its configuration, turn an input value into its canonical stored JSON, describe
+its GraphQL output / input / filter types, and produce the SQL for filters and sorting. The SQL value
+expression (``value_expr``) is the exact expression expression indexes are built on, so filters and sorts
+that use it can use those indexes.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy import ColumnElement, false, not_, or_
+
+from rapport.customfields.definition import FieldDefinition
+from rapport.errors import BadInput, UserErrorCode
+from rapport.schema.filters import MAX_IN_VALUES, compare, set_operators
+
+
+class FieldValueError(Exception):
+    """A value does not fit its field. Becomes a userError at the value's path."""
+
+    def __init__(self, code: UserErrorCode, message: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.path = path  # below the field itself, for nested inputs (e.g. ("country",) of an address)
+
+
+class ConfigProblem(Exception):
+    """A definition's settings do not fit its type; ``setting`` is the input field to blame."""
+
+    def __init__(self, setting: str, code: UserErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.code = code
+        self.message = message
+
+
+class TypeScope(Protocol):
+    """What the schema factory offers a field type while it builds one tenant's schema."""
+
+    def option_enum(self, definition: FieldDefinition) -> type[enum.Enum]: ...
+
+    def option_filter(self, definition: FieldDefinition, *, multi: bool) -> type: ...
+
+
+class FieldType(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    # Settings (beyond required/default) this type understands; anything else is refused.
+    settings: ClassVar[frozenset[str]] = frozenset()
+    sortable: ClassVar[bool] = True
+
+    def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
+        """Raise ConfigProblem when settings are malformed or contradict each other; may canonicalise them
+        in place. Settings the type does not know are refused before this is called."""
+
+    @abstractmethod
+    def parse(self, value: Any, definition: FieldDefinition) -> Any:
+        """The canonical JSON for a value given through GraphQL (typed or generic), checking its form only;
+        raises FieldValueError."""
+
+    def check(self, stored: Any, definition: FieldDefinition) -> None:
+        """Raise FieldValueError when a well-formed value breaks the definition's constraints."""
+
+    def to_storage(self, value: Any, definition: FieldDefinition) -> Any:
+        stored = self.parse(value, definition)
+        self.check(stored, definition)
+        return stored
+
+    @abstractmethod
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        """The (nullable) Python annotation strawberry turns into the field's GraphQL output type."""
+
+    def input_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        return self.output_type(definition, scope)
+
+    @abstractmethod
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        """The filter input class for this field."""
+
+    def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
+        """The typed SQL value of the field (text by default)."""
+        return column[definition.key].astext
+
+    def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
+        return self.value_expr(column, definition)
+
+    def filter_clauses(
+        self, column: ColumnElement[Any], definition: FieldDefinition, filter_obj: Any
+    ) -> list[ColumnElement[bool]]:
+        """Conditions for a filter input. Equality goes through JSONB containment, which the GIN index on the
+        custom column serves; ranges, text matching and isNull use the typed value expression."""
+        clauses: list[ColumnElement[bool]] = []
+        rest = _Remaining(filter_obj)
+        for op, value in set_operators(filter_obj):
+            if op == "eq":
+                clauses.append(self._contains(column, definition, value))
+                rest.drop("eq")
+            elif op == "in_":
+                if len(value) > MAX_IN_VALUES:
+                    raise BadInput(f"`in` takes at most {MAX_IN_VALUES} values")
+                options = [self._contains(column, definition, v) for v in value]
+                clauses.append(or_(*options) if options else false())
+                rest.drop("in_")
+            elif op == "is_null":
+                present = column.has_key(definition.key)
+                clauses.append(not_(present) if value else present)
+                rest.drop("is_null")
+        clauses.extend(compare(self.value_expr(column, definition), rest, self.filter_value))
+        return clauses
+
+    def filter_value(self, value: Any) -> Any:
+        """A filter operand as the value expression compares it (e.g. dates as ISO text)."""
+        return value
+
+    def _contains(self, column: ColumnElement[Any], definition: FieldDefinition, value: Any) -> ColumnElement[bool]:
+        stored = self.to_filter_storage(value, definition)
+        return column.contains({definition.key: stored})
+
+    def to_filter_storage(self, value: Any, definition: FieldDefinition) -> Any:
+        """A filter operand in canonical storage form; an operand the field could never hold is bad input."""
+        try:
+            return self.to_storage(value, definition)
+        except FieldValueError as exc:
+            raise BadInput(f"filter on {definition.key}: {exc.message}") from exc
+
+
+class _Remaining:
+    """A view of a filter input without the operators already turned into SQL."""
+
+    def __init__(self, filter_obj: Any) -> None:
+        self._obj = filter_obj
+        self._dropped: set[str] = set()
+
+    def drop(self, op: str) -> None:
+        self._dropped.add(op)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._dropped:
+            return None
+        return getattr(self._obj, name, None)
+
+
+def canonical_setting(config: dict[str, Any], setting: str, parse: Any) -> Any:
+    """Replace ``config[setting]`` (when given) by ``parse(value)``, blaming the setting on failure."""
+    value = config.get(setting)
+    if value is None:
+        return None
+    try:
+        config[setting] = parse(value)
+    except FieldValueError as exc:
+        raise ConfigProblem(setting, exc.code, exc.message) from exc
+    return config[setting]
+
+
+def check_range(config: dict[str, Any], low: str, high: str) -> None:
+    lo, hi = config.get(low), config.get(high)
+    if lo is not None and hi is not None and lo > hi:
+        raise ConfigProblem(low, UserErrorCode.INVALID, f"{low} is greater than {high}")
+
+
+def text_of(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise FieldValueError(UserErrorCode.INVALID, f"expected {what} as a string")
+    return value
+
+
+__all__ = [
+    "ConfigProblem",
+    "FieldType",
+    "FieldValueError",
+    "TypeScope",
+    "canonical_setting",
+    "check_range",
+    "text_of",
+]

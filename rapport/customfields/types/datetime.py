@@ -1,0 +1,32 @@
+"""DATETIME: an instant, stored as fixed-width UTC ISO-8601 text (text order is time order)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.base import FieldType, FieldValueError, TypeScope
+from rapport.errors import UserErrorCode
+from rapport.schema.filters import DateTimeFilter
+from rapport.schema.scalars import format_datetime, parse_datetime
+
+
+class DateTimeType(FieldType):
+    name = "DATETIME"
+    description = "An instant with a time zone, e.g. 2024-05-01T09:30:00+08:00; returned in UTC."
+
+    def parse(self, value: Any, definition: FieldDefinition) -> Any:
+        try:
+            return format_datetime(parse_datetime(value))
+        except (ValueError, OverflowError) as exc:
+            raise FieldValueError(UserErrorCode.INVALID, str(exc) or "expected an ISO-8601 date-time") from exc
+
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        return dt.datetime | None
+
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        return DateTimeFilter
+
+    def filter_value(self, value: Any) -> Any:
+        return format_datetime(value)

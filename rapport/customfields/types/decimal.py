@@ -1,0 +1,91 @@
+"""DECIMAL: an exact decimal number, stored as a canonical string (never a float)."""
+
+from __future__ import annotations
+
+import decimal as pydecimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Numeric, cast
+
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.base import (
+    ConfigProblem,
+    FieldType,
+    FieldValueError,
+    TypeScope,
+    canonical_setting,
+    check_range,
+)
+from rapport.errors import UserErrorCode
+from rapport.schema.filters import DecimalFilter
+
+MAX_DIGITS = 38
+MAX_SCALE = 12
+
+
+def parse_decimal(value: Any) -> pydecimal.Decimal:
+    """An exact decimal from a Decimal, int, numeric string or (JSON) float; refuses NaN and infinities."""
+    if isinstance(value, bool):
+        raise FieldValueError(UserErrorCode.INVALID, "expected a decimal number")
+    try:
+        if isinstance(value, float):
+            number = pydecimal.Decimal(repr(value))
+        elif isinstance(value, pydecimal.Decimal | int):
+            number = pydecimal.Decimal(value)
+        elif isinstance(value, str) and len(value) <= 100:
+            number = pydecimal.Decimal(value.strip())
+        else:
+            raise FieldValueError(UserErrorCode.INVALID, "expected a decimal number")
+    except pydecimal.InvalidOperation as exc:
+        raise FieldValueError(UserErrorCode.INVALID, "expected a decimal number, e.g. 12.50") from exc
+    if not number.is_finite():
+        raise FieldValueError(UserErrorCode.INVALID, "expected a finite decimal number")
+    digits = len(number.as_tuple().digits)
+    if digits > MAX_DIGITS:
+        raise FieldValueError(UserErrorCode.TOO_LARGE, f"at most {MAX_DIGITS} significant digits")
+    return number
+
+
+def canonical_decimal(number: pydecimal.Decimal) -> str:
+    """One spelling per value ("12.5", never "12.50" or "1.25E+1"), so equality can use JSONB containment."""
+    normal = number.normalize()
+    text = format(normal, "f")
+    return "0" if text in ("-0", "0") else text
+
+
+class DecimalType(FieldType):
+    name = "DECIMAL"
+    description = "An exact decimal number (sent and returned as a string, e.g. \"12.50\")."
+    settings = frozenset({"min", "max", "scale"})
+
+    def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
+        canonical_setting(config, "min", lambda v: canonical_decimal(parse_decimal(v)))
+        canonical_setting(config, "max", lambda v: canonical_decimal(parse_decimal(v)))
+        if config.get("min") is not None and config.get("max") is not None:
+            check_range({k: pydecimal.Decimal(config[k]) for k in ("min", "max")}, "min", "max")
+        scale = config.get("scale")
+        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int) or not 0 <= scale <= MAX_SCALE):
+            raise ConfigProblem("scale", UserErrorCode.INVALID, f"scale must be between 0 and {MAX_SCALE}")
+
+    def parse(self, value: Any, definition: FieldDefinition) -> Any:
+        return canonical_decimal(parse_decimal(value))
+
+    def check(self, stored: Any, definition: FieldDefinition) -> None:
+        number = pydecimal.Decimal(stored)
+        lo, hi, scale = definition.setting("min"), definition.setting("max"), definition.setting("scale")
+        if lo is not None and number < pydecimal.Decimal(lo):
+            raise FieldValueError(UserErrorCode.TOO_SMALL, f"must be at least {lo}")
+        if hi is not None and number > pydecimal.Decimal(hi):
+            raise FieldValueError(UserErrorCode.TOO_LARGE, f"must be at most {hi}")
+        exponent = number.as_tuple().exponent
+        if scale is not None and isinstance(exponent, int) and -exponent > scale:
+            raise FieldValueError(UserErrorCode.INVALID, f"at most {scale} decimal places")
+
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        return pydecimal.Decimal | None
+
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+        return DecimalFilter
+
+    def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
+        return cast(column[definition.key].astext, Numeric)

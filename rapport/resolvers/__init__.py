@@ -1,0 +1,1 @@
+"""Query and mutation resolvers, and the per-request dataloaders they read through."""

@@ -1,0 +1,118 @@
+"""Entity filter and orderBy inputs to SQL. Core columns, references and custom fields share one path, so a
+custom field filters and sorts exactly like a core one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, false, not_, or_
+
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.registry import field_type
+from rapport.errors import BadInput
+from rapport.ids import from_global_id
+from rapport.resolvers.pagination import SortKey
+from rapport.schema.declarations import Column, Entity, Reference
+from rapport.schema.filters import StringListFilter, combine, compare, is_set
+
+MAX_FILTER_DEPTH = 10
+
+
+def base_condition(entity: Entity, tenant_id: uuid.UUID) -> ColumnElement[bool]:
+    """Tenant scoping (RLS is the second wall) and soft-delete visibility, applied to every read."""
+    table = entity.table
+    condition = table.c.tenant_id == tenant_id
+    if entity.soft_delete:
+        condition = and_(condition, table.c.deleted_at.is_(None))
+    return condition
+
+
+def id_of(value: Any, type_name: str) -> uuid.UUID:
+    decoded = from_global_id(str(value))
+    if decoded is None or decoded[0] != type_name:
+        raise BadInput(f"{value!r} is not a {type_name} ID")
+    return decoded[1]
+
+
+def filter_condition(
+    entity: Entity, custom: Mapping[str, FieldDefinition], filter_obj: Any, depth: int = 0
+) -> ColumnElement[bool]:
+    if not is_set(filter_obj):
+        return combine([])
+    if depth > MAX_FILTER_DEPTH:
+        raise BadInput(f"filters nest at most {MAX_FILTER_DEPTH} levels deep")
+    table = entity.table
+    clauses: list[ColumnElement[bool]] = []
+    ids = getattr(filter_obj, "id", None)
+    if is_set(ids):
+        clauses += compare(table.c.id, ids, lambda v: id_of(v, entity.name))
+    for field in entity.fields:
+        if isinstance(field, Column) and field.filter is not None:
+            value = getattr(filter_obj, field.name, None)
+            if is_set(value):
+                clauses += _column_clauses(table, field, value)
+        elif isinstance(field, Reference):
+            value = getattr(filter_obj, f"{field.name}_id", None)
+            if is_set(value):
+                target = field.target
+                clauses += compare(table.c[field.column], value, lambda v, t=target: id_of(v, t))
+    custom_filter = getattr(filter_obj, "custom", None)
+    if is_set(custom_filter):
+        for key, definition in custom.items():
+            value = getattr(custom_filter, key, None)
+            if is_set(value):
+                clauses += field_type(definition.type).filter_clauses(table.c.custom, definition, value)
+    for name, build in entity.extra_filters.items():
+        value = getattr(filter_obj, name, None)
+        if is_set(value):
+            clauses.append(build(value))
+    all_of, any_of, negated = (getattr(filter_obj, n, None) for n in ("and_", "or_", "not_"))
+    if is_set(all_of):
+        clauses += [filter_condition(entity, custom, f, depth + 1) for f in all_of]
+    if is_set(any_of):
+        options = [filter_condition(entity, custom, f, depth + 1) for f in any_of]
+        clauses.append(or_(*options) if options else false())
+    if is_set(negated):
+        clauses.append(not_(filter_condition(entity, custom, negated, depth + 1)))
+    return combine(clauses)
+
+
+def _column_clauses(table: Table, field: Column, value: Any) -> list[ColumnElement[bool]]:
+    column = table.c[field.name]
+    if field.filter is StringListFilter:
+        clauses: list[ColumnElement[bool]] = []
+        if is_set(value.contains_any):
+            clauses.append(column.overlap(value.contains_any))
+        if is_set(value.contains_all):
+            clauses.append(column.contains(value.contains_all))
+        if is_set(value.is_empty):
+            empty = column == []
+            clauses.append(empty if value.is_empty else not_(empty))
+        return clauses
+    return compare(column, value, lambda v: v.value if isinstance(v, Enum) else v)
+
+
+def order_keys(entity: Entity, custom: Mapping[str, FieldDefinition], order_by: Sequence[Any] | None) -> list[SortKey]:
+    """Sort keys for an orderBy list, always ending with the primary key so every position is unique."""
+    table = entity.table
+    keys: list[SortKey] = []
+    for item in order_by or ():
+        descending = item.direction.value == "DESC"
+        core = getattr(item, "field", None)
+        custom_key = getattr(item, "custom", None)
+        if is_set(core) == is_set(custom_key):
+            raise BadInput("each orderBy item takes exactly one of `field` or `custom`")
+        if is_set(core):
+            column = table.c[core.value]
+            keys.append(SortKey(core.value, column, descending, column.nullable))
+        else:
+            definition = custom[custom_key.value]
+            expr = field_type(definition.type).sort_expr(table.c.custom, definition)
+            keys.append(SortKey(f"custom.{definition.key}", expr, descending, True))
+    if len(keys) > 5:
+        raise BadInput("order by at most 5 fields")
+    keys.append(SortKey("id", table.c.id, keys[0].descending if keys else False, False))
+    return keys

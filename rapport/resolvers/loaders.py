@@ -1,0 +1,122 @@
+"""Per-request dataloaders: one batched statement per relation and argument set, whatever the row count.
+
+Loaders live on the request context, so their caches never outlive a request (or cross tenants). Writes
+clear the affected loaders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import fields, is_dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from sqlalchemy import ColumnElement, and_, func, select
+from strawberry.dataloader import DataLoader
+
+from rapport.resolvers.filtering import base_condition
+from rapport.resolvers.pagination import Page, PageRequest, SortKey, fetch_child_pages
+from rapport.resolvers.records import record_class, to_records
+from rapport.schema.declarations import Entity
+
+if TYPE_CHECKING:
+    from rapport.context import RequestContext
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable, order-stable form of GraphQL arguments (inputs, lists, enums), for loader keys."""
+    if value is None or isinstance(value, str | int | float | bool | uuid.UUID):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    if is_dataclass(value):
+        return tuple(
+            (f.name, freeze(getattr(value, f.name)))
+            for f in fields(value)
+            if getattr(value, f.name) is not None and getattr(value, f.name) is not strawberry.UNSET
+        )
+    return repr(value)
+
+
+class Loaders:
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
+        self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def _get(self, key: Hashable, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = DataLoader(load_fn=load)  # type: ignore[arg-type]
+        return loader
+
+    def clear(self) -> None:
+        """Forget everything loaded so far (after a write)."""
+        self._loaders.clear()
+
+    def by_id(self, entity: Entity) -> DataLoader[uuid.UUID, Any]:
+        """Records by id (None when missing, deleted, or another tenant's)."""
+
+        async def load(ids: list[uuid.UUID]) -> list[Any]:
+            table = entity.table
+            cls = record_class(table, entity.name)
+            stmt = select(*table.columns).where(base_condition(entity, self._ctx.tenant_id), table.c.id.in_(ids))
+            found = {r.id: r for r in to_records(cls, (await self._ctx.conn.execute(stmt)).all())}
+            return [found.get(i) for i in ids]
+
+        return self._get(("by_id", entity.name), load)
+
+    def child_pages(
+        self,
+        target: Entity,
+        parent_column: str,
+        args_key: Hashable,
+        compile_args: Callable[[], tuple[ColumnElement[bool], Sequence[SortKey]]],
+        request: PageRequest,
+    ) -> DataLoader[uuid.UUID, Page]:
+        """One page of ``target`` rows per parent id, all parents in one LATERAL statement. The filter and
+        ordering are compiled once per argument set, not once per parent."""
+        key = ("children", target.name, parent_column, args_key)
+        if key in self._loaders:
+            return self._loaders[key]
+        where, keys = compile_args()
+
+        async def load(parent_ids: list[uuid.UUID]) -> list[Page]:
+            table = target.table
+            cls = record_class(table, target.name)
+            condition = and_(base_condition(target, self._ctx.tenant_id), where)
+            pages = await fetch_child_pages(
+                self._ctx.conn, list(table.columns), table.c[parent_column], parent_ids, condition, keys, request, cls
+            )
+            return [pages[p] for p in parent_ids]
+
+        return self._get(key, load)
+
+    def child_counts(
+        self,
+        target: Entity,
+        parent_column: str,
+        filter_key: Hashable,
+        compile_filter: Callable[[], ColumnElement[bool]],
+    ) -> DataLoader[uuid.UUID, int]:
+        """How many ``target`` rows (matching the filter) each parent has, in one grouped statement."""
+        key = ("counts", target.name, parent_column, filter_key)
+        if key in self._loaders:
+            return self._loaders[key]
+        where = compile_filter()
+
+        async def load(parent_ids: list[uuid.UUID]) -> list[int]:
+            table = target.table
+            column = table.c[parent_column]
+            stmt = (
+                select(column, func.count())
+                .where(base_condition(target, self._ctx.tenant_id), where, column.in_(parent_ids))
+                .group_by(column)
+            )
+            counts = dict((await self._ctx.conn.execute(stmt)).tuples().all())
+            return [counts.get(p, 0) for p in parent_ids]
+
+        return self._get(key, load)

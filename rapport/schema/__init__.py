@@ -1,0 +1,1 @@
+"""GraphQL schema: shared scalars and inputs, and the per-tenant schema factory and cache."""

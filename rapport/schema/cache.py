@@ -1,0 +1,94 @@
+"""Built schemas, cached in-process and bounded (LRU).
+
+Two levels: ``(tenant_id, schema_version) -> fingerprint`` answers the common case without touching the
+database; ``fingerprint -> TenantSchema`` lets tenants with identical definitions (including all tenants
+with none) share one built schema. A definition change bumps the tenant's schema_version, so the next
+request of any process misses the first level, reloads definitions and builds or reuses a schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rapport.customfields.definition import schema_fingerprint
+from rapport.customfields.service import load_definitions
+from rapport.schema.factory import TenantSchema, build_schema
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SchemaCache:
+    def __init__(self, size: int = 256) -> None:
+        self._versions: LRU[tuple[uuid.UUID, int], str] = LRU(size * 4)
+        self._schemas: LRU[str, TenantSchema] = LRU(size)
+        self._building: dict[str, asyncio.Future[TenantSchema]] = {}
+        self.builds = 0
+
+    async def get(self, conn: AsyncConnection, tenant_id: uuid.UUID, schema_version: int) -> TenantSchema:
+        fingerprint = self._versions.get((tenant_id, schema_version))
+        if fingerprint is not None:
+            cached = self._schemas.get(fingerprint)
+            if cached is not None:
+                return cached
+        definitions = await load_definitions(conn, tenant_id)
+        fingerprint = schema_fingerprint(definitions)
+        self._versions.put((tenant_id, schema_version), fingerprint)
+        cached = self._schemas.get(fingerprint)
+        if cached is not None:
+            return cached
+        # Concurrent first requests for one fingerprint share a single build.
+        pending = self._building.get(fingerprint)
+        if pending is not None:
+            return await pending
+        future: asyncio.Future[TenantSchema] = asyncio.get_running_loop().create_future()
+        self._building[fingerprint] = future
+        try:
+            built = build_schema(definitions, fingerprint)
+            self.builds += 1
+            self._schemas.put(fingerprint, built)
+            future.set_result(built)
+            return built
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it
+            raise
+        finally:
+            del self._building[fingerprint]
+
+
+@lru_cache(maxsize=1)
+def base_schema() -> TenantSchema:
+    """The schema of a tenant without custom fields."""
+    return build_schema([], schema_fingerprint([]))
+
+
+def base_type_names() -> set[str]:
+    return set(base_schema().schema._schema.type_map)
