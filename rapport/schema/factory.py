@@ -325,8 +325,7 @@ class _Build:
             query=query,
             mutation=mutation,
             types=list(self.objects.values()),
-            scalar_overrides=scalars.SCALAR_OVERRIDES,
-            config=StrawberryConfig(default_resolver=dict_or_attr),
+            config=StrawberryConfig(default_resolver=dict_or_attr, scalar_map=scalars.SCALAR_MAP),
         )
 
     def entity_mutations(self, entity: Entity, create_input: Any, update_input: Any, mutations: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ unchanged, so typed custom fields are served straight from the row's JSONB witho
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NewType
+from typing import Any
 
 import strawberry
 
@@ -48,22 +48,19 @@ def _serialize_datetime(value: dt.datetime | str) -> str:
     return value if isinstance(value, str) else format_datetime(value)
 
 
-Date = strawberry.scalar(
-    NewType("Date", dt.date),
-    name="Date",
-    description="A calendar date in ISO-8601 form, e.g. 2024-05-01.",
-    serialize=_serialize_date,
-    parse_value=parse_date,
-)
-
-DateTime = strawberry.scalar(
-    NewType("DateTime", dt.datetime),
-    name="DateTime",
-    description="An instant in ISO-8601 form with a time zone; always returned in UTC, e.g. "
-    "2024-05-01T09:30:00.000000Z.",
-    serialize=_serialize_datetime,
-    parse_value=parse_datetime,
-)
-
-# Used with Schema(scalar_overrides=...) so plain `datetime.date` / `datetime.datetime` annotations map here.
-SCALAR_OVERRIDES: dict[object, Any] = {dt.date: Date, dt.datetime: DateTime}
+# Passed as StrawberryConfig(scalar_map=...): plain `datetime.date` / `datetime.datetime` annotations map here.
+SCALAR_MAP: dict[object, Any] = {
+    dt.date: strawberry.scalar(
+        name="Date",
+        description="A calendar date in ISO-8601 form, e.g. 2024-05-01.",
+        serialize=_serialize_date,
+        parse_value=parse_date,
+    ),
+    dt.datetime: strawberry.scalar(
+        name="DateTime",
+        description="An instant in ISO-8601 form with a time zone; always returned in UTC, e.g. "
+        "2024-05-01T09:30:00.000000Z.",
+        serialize=_serialize_datetime,
+        parse_value=parse_datetime,
+    ),
+}
