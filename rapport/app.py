@@ -132,10 +132,12 @@ class AppState:
         self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size))
 
     async def stop(self) -> None:
-        if self.database is not None:
+        if self.executor is not None:
+            await self.executor.engine.dispose()
+            self.executor = None
+        if self.database is not None and self.owns_database:
             await self.database.dispose()
-            if self.owns_database:
-                self.database.close()
+            self.database.close()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:

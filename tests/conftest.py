@@ -112,9 +112,10 @@ async def http(rapport: App) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def owner_engine(database: Database) -> Iterator[AsyncEngine]:
+async def owner_engine(database: Database) -> AsyncIterator[AsyncEngine]:
     engine = database.owner_engine()
     yield engine
+    await engine.dispose()
 
 
 class GraphQLFailure(AssertionError):

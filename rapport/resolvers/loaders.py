@@ -116,7 +116,7 @@ class Loaders:
                 .where(base_condition(target, self._ctx.tenant_id), where, column.in_(parent_ids))
                 .group_by(column)
             )
-            counts = dict((await self._ctx.conn.execute(stmt)).tuples().all())
+            counts = {parent: count for parent, count in (await self._ctx.conn.execute(stmt)).all()}
             return [counts.get(p, 0) for p in parent_ids]
 
         return self._get(key, load)

@@ -44,6 +44,9 @@ class LRU(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def keys(self) -> list[K]:
+        return list(self._items)
+
 
 class SchemaCache:
     def __init__(self, size: int = 256) -> None:
@@ -51,6 +54,14 @@ class SchemaCache:
         self._schemas: LRU[str, TenantSchema] = LRU(size)
         self._building: dict[str, asyncio.Future[TenantSchema]] = {}
         self.builds = 0
+
+    def latest(self, tenant_id: uuid.UUID) -> TenantSchema | None:
+        """The schema cached for the tenant's highest known version (for inspection and tests)."""
+        versions = [v for (t, v) in self._versions.keys() if t == tenant_id]
+        if not versions:
+            return None
+        fingerprint = self._versions.get((tenant_id, max(versions)))
+        return None if fingerprint is None else self._schemas.get(fingerprint)
 
     async def get(self, conn: AsyncConnection, tenant_id: uuid.UUID, schema_version: int) -> TenantSchema:
         fingerprint = self._versions.get((tenant_id, schema_version))

@@ -1,0 +1,38 @@
+"""Bulk test data written straight to the database (as the owner, inside the tenant), for tests that need
+many rows and are not about the create mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.ids import new_id, to_global_id
+from rapport.models import Contact, Customer, User
+from rapport.tenants import enter_tenant
+from tests.conftest import Tenant
+
+
+async def insert_customers(
+    engine: AsyncEngine, tenant: Tenant, count: int, *, contacts_each: int = 0, custom: dict[str, Any] | None = None
+) -> list[str]:
+    """``count`` company customers (global IDs returned), each with ``contacts_each`` contacts."""
+    customers, contacts = [], []
+    async with engine.begin() as conn:
+        await enter_tenant(conn, tenant.id)
+        users = User.__table__
+        owner = (await conn.execute(select(users.c.id).where(users.c.tenant_id == tenant.id))).scalars().first()
+    for i in range(count):
+        customer_id = new_id()
+        customers.append({"tenant_id": tenant.id, "id": customer_id, "kind": "COMPANY", "name": f"Company {i:04d}",
+                          "owner_id": owner, "custom": custom or {}})
+        for j in range(contacts_each):
+            contacts.append({"tenant_id": tenant.id, "id": new_id(), "customer_id": customer_id,
+                             "name": f"Contact {i:04d}-{j}", "custom": {}})
+    async with engine.begin() as conn:
+        await enter_tenant(conn, tenant.id)
+        await conn.execute(insert(Customer.__table__), customers)
+        if contacts:
+            await conn.execute(insert(Contact.__table__), contacts)
+    return [to_global_id("Customer", c["id"]) for c in customers]

@@ -1,0 +1,43 @@
+"""Nested data is read through dataloaders: the number of SQL statements depends on the query's shape,
+never on how many rows it returns."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import App, Tenant
+from tests.factories import insert_customers
+
+NESTED = """query($n: Int!) { customers(first: $n) { totalCount edges { node { id name owner { name }
+  custom { tier } contacts(first: 3) { totalCount edges { node { id name customer { id name } } } } } } } }"""
+
+
+async def _count(rapport: App, tenant: Tenant, size: int) -> int:
+    with rapport.sql.capture() as statements:
+        data = await tenant.data(NESTED, {"n": size})
+    edges = data["customers"]["edges"]
+    assert len(edges) == size
+    assert all(len(e["node"]["contacts"]["edges"]) == 3 for e in edges)
+    assert all(e["node"]["contacts"]["totalCount"] == 4 for e in edges)
+    return len(statements)
+
+
+async def test_nested_query_statements_do_not_grow_with_rows(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    await tenant.add_field("CUSTOMER", "tier", "SELECT", options='[{label: "Gold"}, {label: "Silver"}]')
+    await insert_customers(owner_engine, tenant, 60, contacts_each=4)
+    await tenant.data("{ __typename }")  # warm the schema cache so both runs are measured alike
+    small = await _count(rapport, tenant, 5)
+    large = await _count(rapport, tenant, 50)
+    assert small == large
+    # auth, customers page, customers count, owners, contacts pages, contacts counts, contact -> customer
+    assert large == 7
+
+
+async def test_query_without_nesting_runs_two_statements(rapport: App, tenant: Tenant, owner_engine: AsyncEngine) -> None:
+    await insert_customers(owner_engine, tenant, 10)
+    await tenant.data("{ __typename }")
+    with rapport.sql.capture() as statements:
+        await tenant.data("{ customers(first: 10) { edges { node { id name } } } }")
+    assert len(statements) == 2, statements  # authenticate + the page
