@@ -122,15 +122,22 @@ def serve(
     try:
         if migrate_first:
             migrate_database(database)
-        with_demo = demo if demo is not None else (settings.demo if settings.demo is not None else database.server is not None)
+        with_demo = (
+            demo if demo is not None else (settings.demo if settings.demo is not None else database.server is not None)
+        )
         token = None
         if with_demo:
             _run_owner(database, seed_demo)
             token = _run_owner(database, demo_token)
         _banner(host, port, database, token, DEMO_SLUG)
         config = uvicorn.Config(
-            create_app(settings, database), host=host, port=port, log_level=settings.log_level,
-            loop="uvloop" if sys.platform != "win32" else "asyncio", http="httptools", timeout_graceful_shutdown=20,
+            create_app(settings, database),
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            loop="uvloop" if sys.platform != "win32" else "asyncio",
+            http="httptools",
+            timeout_graceful_shutdown=20,
         )
         uvicorn.Server(config).run()
     finally:
@@ -146,8 +153,10 @@ def _banner(host: str, port: int, database: Database, token: str | None, slug: s
         headers = urllib.parse.quote(json.dumps({"Authorization": f"Bearer {token}"}))
         console.print(f"Demo tenant '{slug}' admin token: [bold]{token}[/bold]")
         console.print(f"GraphiQL with the token filled in: {base}/graphql?headers={headers}")
-        console.print(f"curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
-                      f"-d '{{\"query\": \"{{ customers(first: 3) {{ edges {{ node {{ name }} }} }} }}\"}}' {base}/graphql")
+        console.print(
+            f"curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
+            f'-d \'{{"query": "{{ customers(first: 3) {{ edges {{ node {{ name }} }} }} }}"}}\' {base}/graphql'
+        )
 
 
 def _emit(data: dict[str, Any], as_json: bool, human: str) -> None:
@@ -169,8 +178,11 @@ def tenant_create(
 
     def run(database: Database) -> None:
         created = _run_owner(database, lambda conn: create_tenant(conn, name, slug=slug, owner_email=owner_email))
-        _emit({"tenant_id": str(created.tenant.id), "slug": created.tenant.slug, "token": created.token}, as_json,
-              f"created tenant {created.tenant.slug} ({created.tenant.id})\nowner token (shown once): {created.token}")
+        _emit(
+            {"tenant_id": str(created.tenant.id), "slug": created.tenant.slug, "token": created.token},
+            as_json,
+            f"created tenant {created.tenant.slug} ({created.tenant.id})\nowner token (shown once): {created.token}",
+        )
 
     _with_database(run)
 
@@ -198,7 +210,11 @@ def token_create(
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
-        _emit({"tenant_id": tenant_id, "role": role.upper(), "token": token}, as_json, f"token (shown once): {token}")
+        _emit(
+            {"tenant_id": tenant_id, "role": role.upper(), "token": token},
+            as_json,
+            f"token (shown once): {token}",
+        )
 
     _with_database(run)
 

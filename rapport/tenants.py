@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.auth import tokens
 from rapport.ids import new_id
-from rapport.models import ApiToken, Tenant, User
+from rapport.models import ApiToken, Tenant, User, table_of
 
 ROLES = ("OWNER", "ADMIN", "MEMBER", "VIEWER")
 _SET_TENANT = text("SELECT set_config('rapport.tenant_id', :tenant, true)")
@@ -48,7 +48,7 @@ class CreatedTenant:
 
 
 async def find_tenant(conn: AsyncConnection, slug_or_id: str) -> TenantRef | None:
-    table = Tenant.__table__
+    table = table_of(Tenant)
     try:
         condition = table.c.id == uuid.UUID(slug_or_id)
     except ValueError:
@@ -58,7 +58,7 @@ async def find_tenant(conn: AsyncConnection, slug_or_id: str) -> TenantRef | Non
 
 
 async def _free_slug(conn: AsyncConnection, wanted: str) -> str:
-    table = Tenant.__table__
+    table = table_of(Tenant)
     taken = set((await conn.execute(select(table.c.slug).where(table.c.slug.like(f"{wanted}%")))).scalars())
     if wanted not in taken:
         return wanted
@@ -84,11 +84,11 @@ async def create_tenant(
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('rapport.tenant_slugs'))"))
     chosen = await _free_slug(conn, slugify(slug or name))
     tenant_id = new_id()
-    await conn.execute(insert(Tenant.__table__).values(id=tenant_id, name=name, slug=chosen))
+    await conn.execute(insert(table_of(Tenant)).values(id=tenant_id, name=name, slug=chosen))
     await enter_tenant(conn, tenant_id)
     owner_id = new_id()
     await conn.execute(
-        insert(User.__table__).values(
+        insert(table_of(User)).values(
             tenant_id=tenant_id,
             id=owner_id,
             name=owner_name or f"{name} owner",
@@ -107,7 +107,7 @@ async def issue_token(
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     await enter_tenant(conn, tenant.id)
-    users = User.__table__
+    users = table_of(User)
     query = select(users.c.id, users.c.role).where(users.c.tenant_id == tenant.id)
     query = query.where(users.c.email == user_email.lower()) if user_email else query.where(users.c.role == "OWNER")
     user = (await conn.execute(query.order_by(users.c.id).limit(1))).first()
@@ -120,7 +120,7 @@ async def issue_token(
 
 async def revoke_tokens_named(conn: AsyncConnection, tenant: TenantRef, name: str) -> None:
     await enter_tenant(conn, tenant.id)
-    table = ApiToken.__table__
+    table = table_of(ApiToken)
     await conn.execute(
         update(table)
         .where(table.c.tenant_id == tenant.id, table.c.name == name, table.c.revoked_at.is_(None))

@@ -34,8 +34,11 @@ def settings() -> Settings:
 def _external_database(base_url: str) -> tuple[str, str]:
     """A fresh database on the given server: (owner url, database name)."""
     name = f"rapport_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=pool.NullPool,
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        base_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        poolclass=pool.NullPool,
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -58,8 +61,11 @@ def database(settings: Settings) -> Iterator[Database]:
     finally:
         db.close()
         if external:
-            admin = create_engine(external.replace("postgresql://", "postgresql+psycopg://", 1),
-                                  poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+            admin = create_engine(
+                external.replace("postgresql://", "postgresql+psycopg://", 1),
+                poolclass=pool.NullPool,
+                isolation_level="AUTOCOMMIT",
+            )
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
@@ -135,22 +141,31 @@ class Tenant:
     def id(self) -> uuid.UUID:
         return self.ref.id
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         return await self.http.post(
             "/graphql",
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {token or self.token}", **(headers or {})},
         )
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The full response body (HTTP 200 required)."""
         response = await self.post(query, variables, token)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """``data`` of a response that must have no errors."""
         body = await self.gql(query, variables, token)
         if body.get("errors"):
@@ -158,7 +173,9 @@ class Tenant:
         result: dict[str, Any] = body["data"]
         return result
 
-    async def mutate(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def mutate(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The single mutation payload of a response; its userErrors must be empty."""
         data = await self.data(query, variables, token)
         (payload,) = data.values()

@@ -15,7 +15,12 @@ from tests.conftest import Tenant
 
 
 async def insert_customers(
-    engine: AsyncEngine, tenant: Tenant, count: int, *, contacts_each: int = 0, custom: dict[str, Any] | None = None
+    engine: AsyncEngine,
+    tenant: Tenant,
+    count: int,
+    *,
+    contacts_each: int = 0,
+    custom: dict[str, Any] | None = None,
 ) -> list[str]:
     """``count`` company customers (global IDs returned), each with ``contacts_each`` contacts."""
     customers, contacts = [], []
@@ -25,11 +30,26 @@ async def insert_customers(
         owner = (await conn.execute(select(users.c.id).where(users.c.tenant_id == tenant.id))).scalars().first()
     for i in range(count):
         customer_id = new_id()
-        customers.append({"tenant_id": tenant.id, "id": customer_id, "kind": "COMPANY", "name": f"Company {i:04d}",
-                          "owner_id": owner, "custom": custom or {}})
+        customers.append(
+            {
+                "tenant_id": tenant.id,
+                "id": customer_id,
+                "kind": "COMPANY",
+                "name": f"Company {i:04d}",
+                "owner_id": owner,
+                "custom": custom or {},
+            }
+        )
         for j in range(contacts_each):
-            contacts.append({"tenant_id": tenant.id, "id": new_id(), "customer_id": customer_id,
-                             "name": f"Contact {i:04d}-{j}", "custom": {}})
+            contacts.append(
+                {
+                    "tenant_id": tenant.id,
+                    "id": new_id(),
+                    "customer_id": customer_id,
+                    "name": f"Contact {i:04d}-{j}",
+                    "custom": {},
+                }
+            )
     async with engine.begin() as conn:
         await enter_tenant(conn, tenant.id)
         await conn.execute(insert(Customer.__table__), customers)

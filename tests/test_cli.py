@@ -27,7 +27,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> dict[str, Any]:
-    done = subprocess.run([RAPPORT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([RAPPORT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -59,7 +59,12 @@ def test_token_create_refuses_unknown_tenant_and_role(owner_url: str) -> None:
     env = _env(RAPPORT_DATABASE_URL=owner_url)
     for args in (["--tenant", "no-such-tenant"], ["--tenant", "no-such-tenant", "--role", "emperor"]):
         done = subprocess.run(
-            [RAPPORT, "token", "create", *args, "--json"], env=env, capture_output=True, text=True, timeout=60
+            [RAPPORT, "token", "create", *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode != 0
         assert "Traceback" not in done.stderr
@@ -111,10 +116,7 @@ def _serve_twice(tmp_path: Path, env: dict[str, str], log: Any, port: int, base:
         token = output.split("admin token: ", 1)[1].split()[0]
         assert f"{base}/graphql" in output
         assert httpx.get(f"{base}/readyz", timeout=10).json()["status"] == "ready"
-        assert (
-            "graphiql"
-            in httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10).text.lower()
-        )
+        assert "graphiql" in httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10).text.lower()
         data = _query(f"{base}/graphql", token, "{ customers(first: 100) { totalCount } }").json()["data"]
         assert data["customers"]["totalCount"] >= 50
         # A second process in the same directory uses the same embedded database while the server runs.
@@ -124,9 +126,7 @@ def _serve_twice(tmp_path: Path, env: dict[str, str], log: Any, port: int, base:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
-    assert not (tmp_path / ".rapport" / "pgdata" / "postmaster.pid").exists(), (
-        "embedded PostgreSQL still running"
-    )
+    assert not (tmp_path / ".rapport" / "pgdata" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
     # A second start keeps the data and seeds nothing twice.
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -11,8 +11,10 @@ from rapport.schema.sdl import tenant_sdl
 from rapport.seed import DEMO_SLUG, seed_demo
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
-HOW = "regenerate with: rapport schema print > docs/schema/base.graphql; " \
-      "rapport schema print --tenant demo > docs/schema/demo.graphql"
+HOW = (
+    "regenerate with: rapport schema print > docs/schema/base.graphql; "
+    "rapport schema print --tenant demo > docs/schema/demo.graphql"
+)
 
 
 def test_base_sdl_is_current() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from tests.conftest import Tenant
 
-CREATE_COMPANY = """mutation($name: String!) { customerCreate(input: {kind: COMPANY, name: $name, email: "a@acme.example"})
-  { customer { id version } userErrors { code } } }"""
+CREATE_COMPANY = """mutation($name: String!) {
+  customerCreate(input: {kind: COMPANY, name: $name, email: "a@acme.example"}) { customer { id version } userErrors { code } } }"""
 CREATE_CONTACT = """mutation($c: ID!) { contactCreate(input: {customerId: $c, name: "Ann Contact"})
   { contact { id version } userErrors { code } } }"""
 
@@ -68,10 +68,14 @@ async def test_other_tenant_cannot_update_or_delete(tenant: Tenant, other_tenant
         "{ customer { id } userErrors { code field } } }",
         {"id": customer["id"]},
     )
-    assert update["customerUpdate"] == {"customer": None, "userErrors": [{"code": "NOT_FOUND", "field": ["id"]}]}
+    assert update["customerUpdate"] == {
+        "customer": None,
+        "userErrors": [{"code": "NOT_FOUND", "field": ["id"]}],
+    }
     for mutation, target in (("customerDelete", customer), ("contactDelete", contact)):
         result = await other_tenant.data(
-            f"mutation($id: ID!) {{ {mutation}(id: $id) {{ deletedId userErrors {{ code }} }} }}", {"id": target["id"]}
+            f"mutation($id: ID!) {{ {mutation}(id: $id) {{ deletedId userErrors {{ code }} }} }}",
+            {"id": target["id"]},
         )
         assert result[mutation] == {"deletedId": None, "userErrors": [{"code": "NOT_FOUND"}]}
     # A contact cannot be attached to another tenant's customer either.
@@ -90,7 +94,7 @@ async def test_custom_field_definitions_are_per_tenant(tenant: Tenant, other_ten
     data = await other_tenant.data("{ customFieldDefinitions { key } }")
     assert data["customFieldDefinitions"] == []
     result = await other_tenant.data(
-        'mutation($id: ID!) { customFieldArchive(id: $id) { customField { id } userErrors { code } } }',
+        "mutation($id: ID!) { customFieldArchive(id: $id) { customField { id } userErrors { code } } }",
         {"id": created["id"]},
     )
     assert result["customFieldArchive"] == {"customField": None, "userErrors": [{"code": "NOT_FOUND"}]}

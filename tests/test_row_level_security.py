@@ -15,14 +15,19 @@ TABLES = ("customers", "contacts", "users", "api_tokens", "custom_field_definiti
 
 
 async def _customer(tenant: Tenant) -> None:
-    await tenant.mutate('mutation { customerCreate(input: {kind: COMPANY, name: "Walled"}) { customer { id } '
-                        "userErrors { code } } }")
+    await tenant.mutate(
+        'mutation { customerCreate(input: {kind: COMPANY, name: "Walled"}) { customer { id } userErrors { code } } }'
+    )
 
 
 async def test_app_role_sees_nothing_without_a_tenant(rapport: App, tenant: Tenant) -> None:
     await _customer(tenant)
     async with rapport.engine.connect() as conn:
-        role = (await conn.execute(text("SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"))).one()
+        role = (
+            await conn.execute(
+                text("SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
+            )
+        ).one()
         assert role == ("rapport_app", False)
         for table in TABLES:
             count = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
@@ -50,10 +55,9 @@ async def test_reset_setting_reads_as_no_tenant(rapport: App, tenant: Tenant) ->
 
 
 async def test_app_role_cannot_write_into_another_tenant(rapport: App, tenant: Tenant, other_tenant: Tenant) -> None:
-    with pytest.raises(DBAPIError, match="row-level security"):
-        async with rapport.engine.begin() as conn:
-            await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant.id)})
-            await conn.execute(
-                text("INSERT INTO customers (tenant_id, id, kind, name) VALUES (:t, :i, 'PERSON', 'Intruder')"),
-                {"t": other_tenant.id, "i": uuid.uuid4()},
-            )
+    insert = text("INSERT INTO customers (tenant_id, id, kind, name) VALUES (:t, :i, 'PERSON', 'Intruder')")
+    async with rapport.engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant.id)})
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await conn.execute(insert, {"t": other_tenant.id, "i": uuid.uuid4()})
+        await conn.rollback()

@@ -47,13 +47,17 @@ async def test_second_app_process_sees_a_new_field_on_its_next_request(
             twin = Tenant(ref=tenant.ref, token=tenant.token, http=client, owner_engine=tenant.owner_engine)
             assert _fields(await twin.data(CUSTOM_TYPE)) == {}  # cached in the second process now
             await tenant.add_field("CUSTOMER", "shoeSize", "INTEGER")  # through the first process
-            assert _fields(await twin.data(CUSTOM_TYPE)) == {"shoeSize": {"kind": "SCALAR", "name": "Int", "ofType": None}}
+            assert _fields(await twin.data(CUSTOM_TYPE)) == {
+                "shoeSize": {"kind": "SCALAR", "name": "Int", "ofType": None}
+            }
             await tenant.mutate(
                 'mutation { customerCreate(input: {kind: PERSON, name: "Feet", custom: {shoeSize: 44}}) '
                 "{ customer { id } userErrors { code } } }"
             )
-            data = await twin.data("{ customers(first: 1, filter: {custom: {shoeSize: {gte: 40}}}) "
-                                   "{ edges { node { custom { shoeSize } } } } }")
+            data = await twin.data(
+                "{ customers(first: 1, filter: {custom: {shoeSize: {gte: 40}}}) "
+                "{ edges { node { custom { shoeSize } } } } }"
+            )
             assert data["customers"]["edges"] == [{"node": {"custom": {"shoeSize": 44}}}]
     finally:
         await second.state.rapport.stop()
@@ -70,4 +74,5 @@ async def test_tenants_with_identical_definitions_share_a_schema(rapport: App, m
     assert cache.builds == builds
     schema_one = cache.latest(first.id)
     schema_two = cache.latest(second.id)
-    assert schema_one is not None and schema_one is schema_two
+    assert schema_one is not None
+    assert schema_one is schema_two

@@ -35,7 +35,9 @@ async def test_nested_query_statements_do_not_grow_with_rows(
     assert large == 7
 
 
-async def test_query_without_nesting_runs_two_statements(rapport: App, tenant: Tenant, owner_engine: AsyncEngine) -> None:
+async def test_query_without_nesting_runs_two_statements(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
     await insert_customers(owner_engine, tenant, 10)
     await tenant.data("{ __typename }")
     with rapport.sql.capture() as statements:

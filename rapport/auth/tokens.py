@@ -18,7 +18,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.ids import new_id
-from rapport.models import ApiToken
+from rapport.models import ApiToken, table_of
 
 PREFIX = "rpt_"
 _FORMAT = re.compile(r"^rpt_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$")
@@ -72,7 +72,7 @@ async def issue(conn: AsyncConnection, tenant_id: uuid.UUID, user_id: uuid.UUID,
     """Create a token (inside the tenant's transaction) and return it; only its hash is kept."""
     token = generate(tenant_id)
     await conn.execute(
-        insert(ApiToken.__table__).values(
+        insert(table_of(ApiToken)).values(
             tenant_id=tenant_id, id=new_id(), user_id=user_id, name=name, token_hash=digest(token), role=role
         )
     )

@@ -30,7 +30,10 @@ class Database:
             "max_overflow": settings.pool_max_overflow,
             "pool_timeout": settings.pool_timeout_s,
             "pool_pre_ping": True,
-            "connect_args": {"connect_timeout": max(1, int(settings.connect_timeout_s)), "application_name": "rapport"},
+            "connect_args": {
+                "connect_timeout": max(1, int(settings.connect_timeout_s)),
+                "application_name": "rapport",
+            },
         }
         options.update(overrides)
         engine = create_async_engine(self.app_url, **options)

@@ -56,7 +56,8 @@ def start(data_dir: Path, *, app_role: str, temporary: bool = False) -> Embedded
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
     try:
-        handle = pgserver.get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
+        mode = "delete" if temporary else "stop"
+        handle = pgserver.get_server(pgdata, cleanup_mode=mode)  # type: ignore[attr-defined]
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"embedded PostgreSQL failed to start; see {pgdata / 'log'}") from exc
     uri = handle.get_uri()

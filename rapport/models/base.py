@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Integer, MetaData, Text, func
+from sqlalchemy import DateTime, Integer, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,3 +54,7 @@ class Customizable:
 
     custom: Mapped[dict[str, Any]] = mapped_column(server_default="{}", sort_order=18)
 
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Table (Core queries use tables; mypy sees ``__table__`` as a plain FromClause)."""
+    return cast(Table, model.__table__)

@@ -17,7 +17,12 @@ class Contact(TenantScoped, Timestamped, Versioned, Customizable, Base):
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         # Serves "first N contacts of each of these customers" (the batched LATERAL loader).
         Index("ix_contacts_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
-        Index("ix_contacts_custom", "custom", postgresql_using="gin", postgresql_ops={"custom": "jsonb_path_ops"}),
+        Index(
+            "ix_contacts_custom",
+            "custom",
+            postgresql_using="gin",
+            postgresql_ops={"custom": "jsonb_path_ops"},
+        ),
     )
 
     customer_id: Mapped[uuid.UUID]

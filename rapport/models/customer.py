@@ -19,7 +19,12 @@ class Customer(TenantScoped, Timestamped, Versioned, Customizable, Base):
         CheckConstraint("kind IN ('PERSON', 'COMPANY')", name="kind"),
         Index("ix_customers_tenant_id_name", "tenant_id", "name"),
         Index("ix_customers_tenant_id_email", "tenant_id", "email"),
-        Index("ix_customers_custom", "custom", postgresql_using="gin", postgresql_ops={"custom": "jsonb_path_ops"}),
+        Index(
+            "ix_customers_custom",
+            "custom",
+            postgresql_using="gin",
+            postgresql_ops={"custom": "jsonb_path_ops"},
+        ),
     )
 
     kind: Mapped[str]

@@ -1,3 +1,5 @@
+# The entity and type enums are built from registries at import time; mypy cannot use them as types.
+# mypy: disable-error-code="valid-type"
 """GraphQL API for custom field definitions: the generic query for form renderers, and the admin mutations.
 
 These types are the same in every tenant's schema; what a definition adds to the typed schema appears on
@@ -7,10 +9,10 @@ the tenant's next request.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
 
@@ -24,16 +26,17 @@ from rapport.errors import UserErrorCode
 from rapport.ids import from_global_id, to_global_id
 from rapport.schema.common import UserError
 from rapport.schema.entities import CUSTOMIZABLE
+from rapport.schema.enums import make_enum
 
 Info = strawberry.Info[RequestContext, None]
 
-CustomFieldEntity = strawberry.enum(
-    enum.Enum("CustomFieldEntity", {k: k for k in CUSTOMIZABLE}),  # type: ignore[misc]
-    description="Entities tenants can add custom fields to.",
+CustomFieldEntity = make_enum(
+    "CustomFieldEntity", {k: k for k in CUSTOMIZABLE}, "Entities tenants can add custom fields to."
 )
-CustomFieldType = strawberry.enum(
-    enum.Enum("CustomFieldType", {name: name for name in FIELD_TYPES}),  # type: ignore[misc]
-    description="Custom field types:\n\n" + "\n".join(f"- {n}: {t.description}" for n, t in FIELD_TYPES.items()),
+CustomFieldType = make_enum(
+    "CustomFieldType",
+    {name: name for name in FIELD_TYPES},
+    "Custom field types:\n\n" + "\n".join(f"- {n}: {t.description}" for n, t in FIELD_TYPES.items()),
 )
 DEFINITION_TYPE = "CustomFieldDefinition"
 
@@ -49,9 +52,9 @@ class CustomFieldOption:
 @strawberry.type(name="CustomFieldDefinition", description="A custom field a tenant admin added to an entity.")
 class CustomFieldDefinitionView:
     id: strawberry.ID = strawberry.field(description="Global ID of the definition.")
-    entity: CustomFieldEntity = strawberry.field(description="The entity the field belongs to.")  # type: ignore[valid-type]
+    entity: CustomFieldEntity = strawberry.field(description="The entity the field belongs to.")
     key: str = strawberry.field(description="The field's name in the API (camelCase).")
-    type: CustomFieldType = strawberry.field(description="The field's type.")  # type: ignore[valid-type]
+    type: CustomFieldType = strawberry.field(description="The field's type.")
     label: str = strawberry.field(description="What people see.")
     description: str | None = strawberry.field(description="Help for people filling the field in.")
     required: bool = strawberry.field(description="Every record must have a value.")
@@ -76,7 +79,7 @@ def view(d: FieldDefinition) -> CustomFieldDefinitionView:
         required=d.required,
         default=d.default,
         options=[CustomFieldOption(id=o.id, value=o.value, label=o.label, color=o.color) for o in d.options],
-        config=dict(d.config),
+        config=JSON(dict(d.config)),
         position=d.position,
         archived=d.archived,
         version=d.version,
@@ -89,10 +92,13 @@ def view(d: FieldDefinition) -> CustomFieldDefinitionView:
 class CustomFieldOptionInput:
     label: str = strawberry.field(description="What people see.")
     value: str | None = strawberry.field(
-        default=None, description="The enum value (UPPER_SNAKE). Default: derived from the label.")
+        default=None, description="The enum value (UPPER_SNAKE). Default: derived from the label."
+    )
     color: str | None = strawberry.field(default=None, description="Display colour, e.g. #f5a623.")
     id: str | None = strawberry.field(
-        default=None, description="An existing option's id, to keep it (relabel or reorder) in customFieldUpdate.")
+        default=None,
+        description="An existing option's id, to keep it (relabel or reorder) in customFieldUpdate.",
+    )
 
 
 @strawberry.input(description="Settings shared by create and update; each applies to some types only.")
@@ -101,7 +107,8 @@ class _Settings:
     required: bool | None = strawberry.field(default=None, description="Every record must have a value.")
     default: JSON | None = strawberry.field(default=None, description="Value for new records that omit the field.")
     options: list[CustomFieldOptionInput] | None = strawberry.field(
-        default=None, description="SELECT / MULTI_SELECT choices, in display order.")
+        default=None, description="SELECT / MULTI_SELECT choices, in display order."
+    )
     min: JSON | None = strawberry.field(default=None, description="Smallest value (INTEGER, DECIMAL, DATE).")
     max: JSON | None = strawberry.field(default=None, description="Largest value (INTEGER, DECIMAL, DATE).")
     min_length: int | None = strawberry.field(default=None, description="Shortest text (TEXT).")
@@ -109,15 +116,16 @@ class _Settings:
     regex: str | None = strawberry.field(default=None, description="RE2 pattern the whole text must match (TEXT).")
     scale: int | None = strawberry.field(default=None, description="Most decimal places (DECIMAL).")
     default_region: str | None = strawberry.field(
-        default=None, description="Region for numbers given without +country, e.g. CN (PHONE).")
+        default=None, description="Region for numbers given without +country, e.g. CN (PHONE)."
+    )
     position: int | None = strawberry.field(default=None, description="Order among the entity's fields.")
 
 
 @strawberry.input(description="A new custom field.")
 class CustomFieldCreateInput(_Settings):
-    entity: CustomFieldEntity = strawberry.field(description="The entity to add it to.")  # type: ignore[valid-type]
+    entity: CustomFieldEntity = strawberry.field(description="The entity to add it to.")
     key: str = strawberry.field(description="Its API name: camelCase, unique on the entity, not a core field.")
-    type: CustomFieldType = strawberry.field(description="Its type; see CustomFieldType.")  # type: ignore[valid-type]
+    type: CustomFieldType = strawberry.field(description="Its type; see CustomFieldType.")
     label: str = strawberry.field(description="What people see.")
 
 
@@ -125,19 +133,29 @@ class CustomFieldCreateInput(_Settings):
 class CustomFieldUpdateInput(_Settings):
     label: str | None = strawberry.field(default=None, description="What people see.")
     add_options: list[CustomFieldOptionInput] | None = strawberry.field(
-        default=None, description="Options to append (SELECT / MULTI_SELECT).")
+        default=None, description="Options to append (SELECT / MULTI_SELECT)."
+    )
 
 
 @strawberry.type(description="Result of a custom field mutation.")
 class CustomFieldPayload:
     custom_field: CustomFieldDefinitionView | None = strawberry.field(
-        description="The definition after the change, or null if nothing changed.")
+        description="The definition after the change, or null if nothing changed."
+    )
     user_errors: list[UserError] = strawberry.field(description="Problems with the input; empty on success.")
 
 
-_SETTING_NAMES = {"required": "required", "default": "default", "min": "min", "max": "max",
-                  "min_length": "minLength", "max_length": "maxLength", "regex": "regex", "scale": "scale",
-                  "default_region": "defaultRegion"}
+_SETTING_NAMES = {
+    "required": "required",
+    "default": "default",
+    "min": "min",
+    "max": "max",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "regex": "regex",
+    "scale": "scale",
+    "default_region": "defaultRegion",
+}
 
 
 def _settings(data: _Settings, current: FieldDefinition | None = None) -> dict[str, Any]:
@@ -154,6 +172,11 @@ def _settings(data: _Settings, current: FieldDefinition | None = None) -> dict[s
     return settings
 
 
+def _value(member: Any) -> str:
+    value: str = member.value
+    return value
+
+
 def _option(o: CustomFieldOptionInput) -> dict[str, Any]:
     return {k: v for k, v in {"id": o.id, "label": o.label, "value": o.value, "color": o.color}.items() if v}
 
@@ -163,8 +186,12 @@ def _errors(problems: list[ValueProblem]) -> list[UserError]:
 
 
 def _not_found() -> CustomFieldPayload:
-    return CustomFieldPayload(custom_field=None, user_errors=[
-        UserError(code=UserErrorCode.NOT_FOUND, field=["id"], message="no such custom field in this tenant")])
+    return CustomFieldPayload(
+        custom_field=None,
+        user_errors=[
+            UserError(code=UserErrorCode.NOT_FOUND, field=["id"], message="no such custom field in this tenant")
+        ],
+    )
 
 
 async def _current(ctx: RequestContext, global_id: str) -> FieldDefinition | None:
@@ -186,43 +213,59 @@ async def _run(ctx: RequestContext, change: Any) -> CustomFieldPayload:
 
 async def custom_field_definitions(
     info: Info,
-    entity: Annotated[CustomFieldEntity | None, strawberry.argument(description="Only this entity's fields.")] = None,  # type: ignore[valid-type]
+    entity: Annotated[CustomFieldEntity | None, strawberry.argument(description="Only this entity's fields.")] = None,
     include_archived: Annotated[bool, strawberry.argument(description="Include archived fields.")] = False,
 ) -> list[CustomFieldDefinitionView]:
     """The tenant's custom field definitions, in display order (for form renderers and tools)."""
     ctx = info.context
     found = await service.load_definitions(ctx.conn, ctx.tenant_id)
-    chosen = [d for d in found if (entity is None or d.entity == entity.value) and (include_archived or not d.archived)]
+    chosen = [
+        d for d in found if (entity is None or d.entity == _value(entity)) and (include_archived or not d.archived)
+    ]
     return [view(d) for d in sorted(chosen, key=lambda d: (d.entity, d.position, d.key))]
 
 
-async def custom_field_create(info: Info, input: CustomFieldCreateInput) -> CustomFieldPayload:  # noqa: A002
+async def custom_field_create(info: Info, input: CustomFieldCreateInput) -> CustomFieldPayload:
     ctx = info.context
     from rapport.schema.cache import base_type_names
 
-    change = service.DefinitionChange(label=input.label, description=input.description, position=input.position,
-                                      settings=_settings(input))
-    return await _run(ctx, service.create_definition(
-        ctx.conn, ctx.tenant_id, entity=input.entity.value, key=input.key, type_name=input.type.value,
-        change=change, schema_type_names=base_type_names()))
+    change = service.DefinitionChange(
+        label=input.label, description=input.description, position=input.position, settings=_settings(input)
+    )
+    return await _run(
+        ctx,
+        service.create_definition(
+            ctx.conn,
+            ctx.tenant_id,
+            entity=_value(input.entity),
+            key=input.key,
+            type_name=_value(input.type),
+            change=change,
+            schema_type_names=base_type_names(),
+        ),
+    )
 
 
 async def custom_field_update(
     info: Info,
-    id: strawberry.ID,  # noqa: A002
-    input: CustomFieldUpdateInput,  # noqa: A002
+    id: strawberry.ID,
+    input: CustomFieldUpdateInput,
     expected_version: Annotated[int | None, strawberry.argument(description="Refuse if the field changed.")] = None,
 ) -> CustomFieldPayload:
     ctx = info.context
     current = await _current(ctx, id)
     if current is None:
         return _not_found()
-    change = service.DefinitionChange(label=input.label, description=input.description, position=input.position,
-                                      settings=_settings(input, current))
+    change = service.DefinitionChange(
+        label=input.label,
+        description=input.description,
+        position=input.position,
+        settings=_settings(input, current),
+    )
     return await _run(ctx, service.update_definition(ctx.conn, ctx.tenant_id, current, change, expected_version))
 
 
-async def custom_field_archive(info: Info, id: strawberry.ID) -> CustomFieldPayload:  # noqa: A002
+async def custom_field_archive(info: Info, id: strawberry.ID) -> CustomFieldPayload:
     """Hide a field from the typed schema; stored values are kept and come back with customFieldRestore."""
     ctx = info.context
     current = await _current(ctx, id)
@@ -231,7 +274,7 @@ async def custom_field_archive(info: Info, id: strawberry.ID) -> CustomFieldPayl
     return await _run(ctx, service.set_archived(ctx.conn, ctx.tenant_id, current, archived=True))
 
 
-async def custom_field_restore(info: Info, id: strawberry.ID) -> CustomFieldPayload:  # noqa: A002
+async def custom_field_restore(info: Info, id: strawberry.ID) -> CustomFieldPayload:
     """Bring an archived field back, with the values it had."""
     ctx = info.context
     current = await _current(ctx, id)
@@ -245,16 +288,22 @@ def query_fields() -> dict[str, Any]:
 
 
 def mutation_fields() -> dict[str, Any]:
-    admin = [PermissionExtension(permissions=[IsAdmin()], use_directives=False)]
+    admin: list[FieldExtension] = [PermissionExtension(permissions=[IsAdmin()], use_directives=False)]
     return {
         "custom_field_create": strawberry.mutation(
-            resolver=custom_field_create, extensions=admin,
-            description="Add a custom field. It appears, typed, in the tenant's schema on the next request."),
+            resolver=custom_field_create,
+            extensions=admin,
+            description="Add a custom field. It appears, typed, in the tenant's schema on the next request.",
+        ),
         "custom_field_update": strawberry.mutation(
-            resolver=custom_field_update, extensions=admin,
-            description="Change a field's label, description, settings or options (option ids never change)."),
+            resolver=custom_field_update,
+            extensions=admin,
+            description="Change a field's label, description, settings or options (option ids never change).",
+        ),
         "custom_field_archive": strawberry.mutation(
-            resolver=custom_field_archive, extensions=admin, description=custom_field_archive.__doc__),
+            resolver=custom_field_archive, extensions=admin, description=custom_field_archive.__doc__
+        ),
         "custom_field_restore": strawberry.mutation(
-            resolver=custom_field_restore, extensions=admin, description=custom_field_restore.__doc__),
+            resolver=custom_field_restore, extensions=admin, description=custom_field_restore.__doc__
+        ),
     }

@@ -4,7 +4,7 @@ custom field filters and sorts exactly like a core one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -37,6 +37,10 @@ def id_of(value: Any, type_name: str) -> uuid.UUID:
     return decoded[1]
 
 
+def _id_parser(type_name: str) -> Callable[[Any], uuid.UUID]:
+    return lambda value: id_of(value, type_name)
+
+
 def filter_condition(
     entity: Entity, custom: Mapping[str, FieldDefinition], filter_obj: Any, depth: int = 0
 ) -> ColumnElement[bool]:
@@ -57,8 +61,7 @@ def filter_condition(
         elif isinstance(field, Reference):
             value = getattr(filter_obj, f"{field.name}_id", None)
             if is_set(value):
-                target = field.target
-                clauses += compare(table.c[field.column], value, lambda v, t=target: id_of(v, t))
+                clauses += compare(table.c[field.column], value, _id_parser(field.target))
     custom_filter = getattr(filter_obj, "custom", None)
     if is_set(custom_filter):
         for key, definition in custom.items():
@@ -69,7 +72,9 @@ def filter_condition(
         value = getattr(filter_obj, name, None)
         if is_set(value):
             clauses.append(build(value))
-    all_of, any_of, negated = (getattr(filter_obj, n, None) for n in ("and_", "or_", "not_"))
+    all_of: Any = getattr(filter_obj, "and_", None)
+    any_of: Any = getattr(filter_obj, "or_", None)
+    negated: Any = getattr(filter_obj, "not_", None)
     if is_set(all_of):
         clauses += [filter_condition(entity, custom, f, depth + 1) for f in all_of]
     if is_set(any_of):
@@ -101,13 +106,13 @@ def order_keys(entity: Entity, custom: Mapping[str, FieldDefinition], order_by: 
     keys: list[SortKey] = []
     for item in order_by or ():
         descending = item.direction.value == "DESC"
-        core = getattr(item, "field", None)
-        custom_key = getattr(item, "custom", None)
+        core: Any = getattr(item, "field", None)
+        custom_key: Any = getattr(item, "custom", None)
         if is_set(core) == is_set(custom_key):
             raise BadInput("each orderBy item takes exactly one of `field` or `custom`")
         if is_set(core):
             column = table.c[core.value]
-            keys.append(SortKey(core.value, column, descending, column.nullable))
+            keys.append(SortKey(core.value, column, descending, bool(column.nullable)))
         else:
             definition = custom[custom_key.value]
             expr = field_type(definition.type).sort_expr(table.c.custom, definition)

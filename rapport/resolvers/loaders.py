@@ -30,7 +30,8 @@ def freeze(value: Any) -> Hashable:
     if value is None or isinstance(value, str | int | float | bool | uuid.UUID):
         return value
     if isinstance(value, Enum):
-        return value.value
+        member: Hashable = value.value
+        return member
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     if is_dataclass(value):
@@ -39,7 +40,8 @@ def freeze(value: Any) -> Hashable:
             for f in fields(value)
             if getattr(value, f.name) is not None and getattr(value, f.name) is not strawberry.UNSET
         )
-    return repr(value)
+    text: Hashable = repr(value)
+    return text
 
 
 class Loaders:
@@ -50,7 +52,7 @@ class Loaders:
     def _get(self, key: Hashable, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=load)  # type: ignore[arg-type]
+            loader = self._loaders[key] = DataLoader(load_fn=load)
         return loader
 
     def clear(self) -> None:
@@ -89,7 +91,14 @@ class Loaders:
             cls = record_class(table, target.name)
             condition = and_(base_condition(target, self._ctx.tenant_id), where)
             pages = await fetch_child_pages(
-                self._ctx.conn, list(table.columns), table.c[parent_column], parent_ids, condition, keys, request, cls
+                self._ctx.conn,
+                list(table.columns),
+                table.c[parent_column],
+                parent_ids,
+                condition,
+                keys,
+                request,
+                cls,
             )
             return [pages[p] for p in parent_ids]
 
@@ -116,7 +125,7 @@ class Loaders:
                 .where(base_condition(target, self._ctx.tenant_id), where, column.in_(parent_ids))
                 .group_by(column)
             )
-            counts = {parent: count for parent, count in (await self._ctx.conn.execute(stmt)).all()}
+            counts: dict[uuid.UUID, int] = dict((await self._ctx.conn.execute(stmt)).all())
             return [counts.get(p, 0) for p in parent_ids]
 
         return self._get(key, load)

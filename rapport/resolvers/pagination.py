@@ -157,7 +157,7 @@ def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
 
 
 def order_clauses(keys: Sequence[SortKey], reverse: bool = False) -> list[ColumnElement[Any]]:
-    clauses = []
+    clauses: list[ColumnElement[Any]] = []
     for key in keys:
         descending = key.descending != reverse
         clause = key.expr.desc() if descending else key.expr.asc()
@@ -183,15 +183,12 @@ def page_statement(
     if request.cursor is not None:
         condition = and_(where, after_condition(effective, decode_cursor(request.cursor, keys)))
     sort_columns = [k.expr.label(f"_sort{i}") for i, k in enumerate(keys)]
-    return (
-        select(*columns, *sort_columns)
-        .where(condition)
-        .order_by(*order_clauses(effective))
-        .limit(request.size + 1)
-    )
+    return select(*columns, *sort_columns).where(condition).order_by(*order_clauses(effective)).limit(request.size + 1)
 
 
-def build_page(rows: Sequence[Any], width: int, record_cls: type, keys: Sequence[SortKey], request: PageRequest) -> Page:
+def build_page(
+    rows: Sequence[Any], width: int, record_cls: type, keys: Sequence[SortKey], request: PageRequest
+) -> Page:
     """Split fetched rows into records and cursors; ``width`` is how many record columns precede sort values."""
     more = len(rows) > request.size
     rows = list(rows[: request.size])

@@ -1,3 +1,5 @@
+# Types here are built at run time; mypy cannot check annotations that name them.
+# mypy: disable-error-code="valid-type"
 """Read resolvers, built per entity by the schema factory: global IDs, references, child connections,
 root connections, ``node``/``nodes`` and custom values.
 
@@ -7,7 +9,7 @@ signatures below must name at definition time.
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import and_, func, select
@@ -26,10 +28,10 @@ from rapport.schema.entities import ENTITIES
 
 Info = strawberry.Info[RequestContext, None]
 
-First = Annotated[Optional[int], strawberry.argument(description="Return the first n items (1 to 100).")]
-After = Annotated[Optional[str], strawberry.argument(description="Start after this cursor.")]
-Last = Annotated[Optional[int], strawberry.argument(description="Return the last n items (1 to 100).")]
-Before = Annotated[Optional[str], strawberry.argument(description="End before this cursor.")]
+First = Annotated[int | None, strawberry.argument(description="Return the first n items (1 to 100).")]
+After = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
+Last = Annotated[int | None, strawberry.argument(description="Return the last n items (1 to 100).")]
+Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 MAX_NODES = 100
 
 
@@ -43,7 +45,7 @@ def global_id_resolver(type_name: str) -> Callable[..., strawberry.ID]:
 def reference_resolver(field: Reference, target: Entity, annotation: Any) -> Callable[..., Awaitable[Any]]:
     column = field.column
 
-    async def resolve(root: strawberry.Parent[Any], info: Info) -> annotation:  # type: ignore[valid-type]
+    async def resolve(root: strawberry.Parent[Any], info: Info) -> annotation:
         key = getattr(root, column)
         if key is None:
             return None
@@ -64,9 +66,9 @@ def children_resolver(
         after: After = None,
         last: Last = None,
         before: Before = None,
-        filter: Annotated[Optional[filter_cls], strawberry.argument(description="Only items matching this.")] = None,  # noqa: A002
-        order_by: Annotated[Optional[list[order_cls]], strawberry.argument(description="Sort keys, in order.")] = None,
-    ) -> connection:  # type: ignore[valid-type]
+        filter: Annotated[filter_cls | None, strawberry.argument(description="Only items matching this.")] = None,
+        order_by: Annotated[list[order_cls] | None, strawberry.argument(description="Sort keys, in order.")] = None,
+    ) -> connection:
         ctx = info.context
         request = page_request(first, after, last, before)
         custom = ctx.custom_for(target.custom_entity)
@@ -100,9 +102,9 @@ def root_resolver(entity: Entity, connection: Any, filter_cls: Any, order_cls: A
         after: After = None,
         last: Last = None,
         before: Before = None,
-        filter: Annotated[Optional[filter_cls], strawberry.argument(description="Only items matching this.")] = None,  # noqa: A002
-        order_by: Annotated[Optional[list[order_cls]], strawberry.argument(description="Sort keys, in order.")] = None,
-    ) -> connection:  # type: ignore[valid-type]
+        filter: Annotated[filter_cls | None, strawberry.argument(description="Only items matching this.")] = None,
+        order_by: Annotated[list[order_cls] | None, strawberry.argument(description="Sort keys, in order.")] = None,
+    ) -> connection:
         ctx = info.context
         request = page_request(first, after, last, before)
         custom = ctx.custom_for(entity.custom_entity)
@@ -127,8 +129,9 @@ def _decode(global_id: str) -> tuple[Entity, uuid.UUID] | None:
 
 
 async def node(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]  # noqa: A002
-) -> Optional[Node]:
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
+) -> Node | None:
     """The object with this ID, or null when it does not exist in this tenant."""
     decoded = _decode(id)
     if decoded is None:
@@ -139,19 +142,19 @@ async def node(
 
 async def nodes(
     info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Up to 100 global IDs.")]
-) -> list[Optional[Node]]:
+) -> list[Node | None]:
     """The objects with these IDs, in order; null where one does not exist in this tenant."""
     if len(ids) > MAX_NODES:
         raise BadInput(f"at most {MAX_NODES} ids")
-    results: list[Optional[Node]] = []
+    pending: list[Awaitable[Any] | None] = []
     for global_id in ids:
         decoded = _decode(global_id)
-        results.append(None if decoded is None else info.context.loaders.by_id(decoded[0]).load(decoded[1]))
-    return [None if r is None else await r for r in results]  # type: ignore[misc]
+        pending.append(None if decoded is None else info.context.loaders.by_id(decoded[0]).load(decoded[1]))
+    return [None if p is None else await p for p in pending]
 
 
 def custom_resolver(output_cls: Any) -> Callable[..., Any]:
-    def resolve(root: strawberry.Parent[Any]) -> output_cls:  # type: ignore[valid-type]
+    def resolve(root: strawberry.Parent[Any]) -> output_cls:
         # The row's JSONB dict is served directly: field types store values in their wire form.
         return root.custom
 
@@ -163,7 +166,7 @@ def custom_json_resolver(entity: Entity) -> Callable[..., Any]:
 
     def resolve(root: strawberry.Parent[Any], info: Info) -> JSON:
         active = info.context.custom_for(custom_entity)
-        return {k: v for k, v in root.custom.items() if k in active}
+        return JSON({k: v for k, v in root.custom.items() if k in active})
 
     return resolve
 

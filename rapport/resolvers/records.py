@@ -20,11 +20,16 @@ def record_class(table: Table, entity: str | None = None) -> type:
     """The record class for ``table`` (fields in column order)."""
     cls = _BY_TABLE.get(table.name)
     if cls is None:
-        cls = namedtuple(f"{table.name.title().replace('_', '')}Record", [c.key for c in table.columns])  # type: ignore[misc]
-        _BY_TABLE[table.name] = cls
+        cls = _BY_TABLE[table.name] = _named_tuple(table)
     if entity is not None:
         _ENTITY_OF[cls] = entity
     return cls
+
+
+def _named_tuple(table: Table) -> type:
+    name = table.name.title().replace("_", "") + "Record"
+    made: type = namedtuple(name, [c.key for c in table.columns])  # type: ignore[misc]
+    return made
 
 
 def entity_of(record: Any) -> str | None:

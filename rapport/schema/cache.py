@@ -44,7 +44,7 @@ class LRU(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def keys(self) -> list[K]:
+    def key_list(self) -> list[K]:
         return list(self._items)
 
 
@@ -57,7 +57,7 @@ class SchemaCache:
 
     def latest(self, tenant_id: uuid.UUID) -> TenantSchema | None:
         """The schema cached for the tenant's highest known version (for inspection and tests)."""
-        versions = [v for (t, v) in self._versions.keys() if t == tenant_id]
+        versions = [v for (t, v) in self._versions.key_list() if t == tenant_id]
         if not versions:
             return None
         fingerprint = self._versions.get((tenant_id, max(versions)))

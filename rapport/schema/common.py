@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 import strawberry
-from graphql import GraphQLAbstractType, GraphQLResolveInfo
+from graphql import GraphQLAbstractType
 
 from rapport.errors import USER_ERROR_DESCRIPTIONS, UserErrorCode
 from rapport.resolvers.pagination import Page
@@ -25,7 +25,7 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Globally unique ID of the object.")
 
     @classmethod
-    def resolve_type(cls, obj: Any, info: GraphQLResolveInfo, abstract_type: GraphQLAbstractType) -> str | None:
+    def resolve_type(cls, obj: Any, info: Any, abstract_type: GraphQLAbstractType) -> str | None:
         return entity_of(obj)
 
 
@@ -41,7 +41,7 @@ class PageInfo:
 class UserError:
     code: UserErrorCode = strawberry.field(description="What went wrong, for programs.")
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"custom\", \"loyaltyTier\"]."
+        description='Path to the input field at fault, e.g. ["input", "custom", "loyaltyTier"].'
     )
     message: str = strawberry.field(description="What went wrong, for people.")
 

@@ -113,4 +113,14 @@ def run_parser(parse: Parser | None, value: Any) -> Any:
     return value if parse is None else parse(value)
 
 
-__all__ = ["Children", "Column", "Computed", "Entity", "Field", "FieldValueError", "Input", "Reference", "run_parser"]
+__all__ = [
+    "Children",
+    "Column",
+    "Computed",
+    "Entity",
+    "Field",
+    "FieldValueError",
+    "Input",
+    "Reference",
+    "run_parser",
+]

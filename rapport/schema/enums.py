@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -53,6 +53,12 @@ class Role(Enum):
 class OrderDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
+
+
+def make_enum(name: str, members: dict[str, Any], description: str) -> type[Enum]:
+    """A GraphQL enum built at run time (per-tenant options, sort keys); member values are what is stored."""
+    built = cast(type[Enum], Enum(name, members))
+    return strawberry.enum(built, name=name, description=description)
 
 
 def enum_filter(enum_cls: type[Enum], name: str | None = None) -> type:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from rapport.models import Contact
+from rapport.models import Contact, table_of
 from rapport.schema.declarations import Column, Entity, Input, Reference
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import DecisionRole, DecisionRoleFilter
@@ -13,22 +13,33 @@ from rapport.validation import enum_value, name_text, normalise_email, normalise
 
 CONTACT = Entity(
     name="Contact",
-    table=Contact.__table__,  # type: ignore[arg-type]
+    table=table_of(Contact),
     description="A person at a company customer.",
     custom_entity="CONTACT",
     root_field="contacts",
     fields=(
         Column("name", str, "The contact's full name.", filter=StringFilter, sort=True),
         Column("title", str | None, "Job title.", filter=StringFilter),
-        Column("decision_role", DecisionRole | None, "Part played in buying decisions.", filter=DecisionRoleFilter),
+        Column(
+            "decision_role",
+            DecisionRole | None,
+            "Part played in buying decisions.",
+            filter=DecisionRoleFilter,
+        ),
         Column("email", str | None, "Email address (normalised).", filter=StringFilter, sort=True),
         Column("phone", str | None, "Phone number in E.164 form.", filter=StringFilter),
         Reference("customer", "Customer", "customer_id", "The company this contact works for.", required=True),
         *TIMESTAMPS,
     ),
     inputs=(
-        Input("customer_id", strawberry.ID, "The company customer's ID.", required=True, reference="Customer",
-              nullable=False),
+        Input(
+            "customer_id",
+            strawberry.ID,
+            "The company customer's ID.",
+            required=True,
+            reference="Customer",
+            nullable=False,
+        ),
         Input("name", str, "The contact's full name.", required=True, parse=name_text, nullable=False),
         Input("title", str | None, "Job title.", parse=text(200)),
         Input("decision_role", DecisionRole | None, "Part played in buying decisions.", parse=enum_value),

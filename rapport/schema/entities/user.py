@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rapport.models import User
+from rapport.models import User, table_of
 from rapport.schema.declarations import Column, Entity
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import Role, enum_filter
@@ -10,7 +10,7 @@ from rapport.schema.filters import StringFilter
 
 USER = Entity(
     name="User",
-    table=User.__table__,  # type: ignore[arg-type]
+    table=table_of(User),
     description="A person who works in the tenant, such as a sales rep or an admin.",
     fields=(
         Column("name", str, "The user's display name.", filter=StringFilter, sort=True),
