@@ -157,7 +157,9 @@ async def create_definition(
 ) -> FieldDefinition:
     """Add a field; raises Refused with every problem found."""
     problems = _check_text(change)
-    if (reason := key_problem(key, CUSTOMIZABLE[entity], schema_type_names)) is not None:
+    # Every field's generated API names must stay distinct, archived ones included (they can come back).
+    siblings = [(CUSTOMIZABLE[d.entity], d.key) for d in await load_definitions(conn, tenant_id)]
+    if (reason := key_problem(key, CUSTOMIZABLE[entity], schema_type_names, siblings)) is not None:
         problems.append(ValueProblem(["input", "key"], *reason))
     if problems:
         raise Refused(problems)

@@ -12,7 +12,7 @@ import enum
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import ColumnElement, false, not_, or_
+from sqlalchemy import ColumnElement, and_, false, not_, or_
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.errors import BadInput, UserErrorCode
@@ -100,6 +100,12 @@ class FieldType(ABC):
             if op == "eq":
                 clauses.append(self._contains(column, definition, value))
                 rest.drop("eq")
+            elif op == "ne":
+                # Compared in canonical form like `eq` (an email differing only in case is equal); rows
+                # without a value do not match, as with `ne` on a core column.
+                present = column.has_key(definition.key)
+                clauses.append(and_(present, not_(self._contains(column, definition, value))))
+                rest.drop("ne")
             elif op == "in_":
                 if len(value) > MAX_IN_VALUES:
                     raise BadInput(f"`in` takes at most {MAX_IN_VALUES} values")
@@ -122,9 +128,12 @@ class FieldType(ABC):
         return column.contains({definition.key: stored})
 
     def to_filter_storage(self, value: Any, definition: FieldDefinition) -> Any:
-        """A filter operand in canonical storage form; an operand the field could never hold is bad input."""
+        """A filter operand in canonical storage form; an operand the field could never hold is bad input.
+
+        Only the form is checked, not the definition's constraints (min, max, length, pattern): those can be
+        tightened after values were stored, and the older values must stay findable."""
         try:
-            return self.to_storage(value, definition)
+            return self.parse(value, definition)
         except FieldValueError as exc:
             raise BadInput(f"filter on {definition.key}: {exc.message}") from exc
 

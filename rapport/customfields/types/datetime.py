@@ -12,13 +12,21 @@ from rapport.schema.filters import DateTimeFilter
 from rapport.schema.scalars import format_datetime, parse_datetime
 
 
+def canonical_instant(value: dt.datetime) -> str:
+    """``format_datetime``'s form with the year always four digits: strftime's %Y gives "999" on some
+    platforms, which breaks the fixed width that makes text order time order."""
+    text = format_datetime(value)
+    year, rest = text.split("-", 1)
+    return f"{int(year):04d}-{rest}"
+
+
 class DateTimeType(FieldType):
     name = "DATETIME"
     description = "An instant with a time zone, e.g. 2024-05-01T09:30:00+08:00; returned in UTC."
 
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         try:
-            return format_datetime(parse_datetime(value))
+            return canonical_instant(parse_datetime(value))
         except (ValueError, OverflowError) as exc:
             raise FieldValueError(UserErrorCode.INVALID, str(exc) or "expected an ISO-8601 date-time") from exc
 
@@ -29,4 +37,4 @@ class DateTimeType(FieldType):
         return DateTimeFilter
 
     def filter_value(self, value: Any) -> Any:
-        return format_datetime(value)
+        return canonical_instant(value)

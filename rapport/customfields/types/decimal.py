@@ -40,15 +40,30 @@ def parse_decimal(value: Any) -> pydecimal.Decimal:
         raise FieldValueError(UserErrorCode.INVALID, "expected a decimal number, e.g. 12.50") from exc
     if not number.is_finite():
         raise FieldValueError(UserErrorCode.INVALID, "expected a finite decimal number")
-    digits = len(number.as_tuple().digits)
-    if digits > MAX_DIGITS:
+    # Bound the written-out form, not only the significant digits: 1E+1000000 has one significant digit but
+    # a million in its canonical text, and PostgreSQL's numeric (used to filter and sort) cannot hold it.
+    normal = _normalize(number)
+    _, digits, exponent = normal.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) + exponent > MAX_DIGITS:
+        raise FieldValueError(UserErrorCode.TOO_LARGE, f"at most {MAX_DIGITS} digits before the decimal point")
+    if -exponent > MAX_DIGITS:
+        raise FieldValueError(UserErrorCode.INVALID, f"at most {MAX_DIGITS} digits after the decimal point")
+    if len(digits) > MAX_DIGITS:
         raise FieldValueError(UserErrorCode.TOO_LARGE, f"at most {MAX_DIGITS} significant digits")
-    return number
+    return normal
+
+
+def _normalize(number: pydecimal.Decimal) -> pydecimal.Decimal:
+    """Trailing zeros stripped, never rounded (the default context would round to 28 digits, silently)."""
+    exact = pydecimal.Context(prec=max(1, len(number.as_tuple().digits)), Emax=pydecimal.MAX_EMAX,
+                              Emin=pydecimal.MIN_EMIN)
+    return number.normalize(exact)
 
 
 def canonical_decimal(number: pydecimal.Decimal) -> str:
     """One spelling per value ("12.5", never "12.50" or "1.25E+1"), so equality can use JSONB containment."""
-    normal = number.normalize()
+    normal = _normalize(number)
     text = format(normal, "f")
     return "0" if text in ("-0", "0") else text
 

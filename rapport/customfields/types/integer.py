@@ -44,7 +44,8 @@ class IntegerType(FieldType):
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldValueError(UserErrorCode.INVALID, "expected a whole number")
         if not INT_MIN <= value <= INT_MAX:
-            raise FieldValueError(UserErrorCode.TOO_LARGE, f"must be between {INT_MIN} and {INT_MAX}")
+            code = UserErrorCode.TOO_SMALL if value < INT_MIN else UserErrorCode.TOO_LARGE
+            raise FieldValueError(code, f"must be between {INT_MIN} and {INT_MAX}")
         return value
 
     def check(self, stored: Any, definition: FieldDefinition) -> None:

@@ -21,7 +21,7 @@ class MultiSelectType(FieldType):
     sortable = False
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
-        config["options"] = canonical_options(config.get("options"))
+        config["options"] = canonical_options(config.get("options"), current=definition.options)
 
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         if not isinstance(value, list | tuple):

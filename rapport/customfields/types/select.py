@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, func
 from sqlalchemy.dialects.postgresql import array
 
-from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.definition import FieldDefinition, Option
 from rapport.customfields.types.base import ConfigProblem, FieldType, FieldValueError, TypeScope
 from rapport.errors import UserErrorCode
 
@@ -34,8 +34,14 @@ def enum_name_from_label(label: str) -> str:
     return name
 
 
-def canonical_options(raw: Any, setting: str = "options") -> list[dict[str, Any]]:
-    """Validate an options list; give new options an id and an enum value (from the label when not given)."""
+def canonical_options(
+    raw: Any, setting: str = "options", current: tuple[Option, ...] = ()
+) -> list[dict[str, Any]]:
+    """Validate an options list; give new options an id and an enum value (from the label when not given).
+
+    An existing option (given by its id) keeps its enum value unless a new one is given: relabelling "Gold"
+    to "Golden" must not rename the API's GOLD, which clients' queries use."""
+    kept_values = {o.id: o.value for o in current}
     if not isinstance(raw, list) or not raw:
         raise ConfigProblem(setting, UserErrorCode.REQUIRED, "give at least one option")
     if len(raw) > MAX_OPTIONS:
@@ -47,7 +53,10 @@ def canonical_options(raw: Any, setting: str = "options") -> list[dict[str, Any]
         label = str(item.get("label") or "").strip()
         if not label or len(label) > MAX_LABEL:
             raise ConfigProblem(setting, UserErrorCode.INVALID, f"option {index}: a label of 1 to {MAX_LABEL} characters")
-        value = item.get("value") or enum_name_from_label(label) or f"OPTION_{index}"
+        value = (
+            item.get("value") or kept_values.get(item.get("id") or "") or enum_name_from_label(label)
+            or f"OPTION_{index}"
+        )
         if not _ENUM_NAME.match(value) or value in ("TRUE", "FALSE", "NULL"):
             raise ConfigProblem(
                 setting, UserErrorCode.INVALID, f"option {index}: value {value!r} must be an UPPER_SNAKE enum name"
@@ -84,7 +93,7 @@ class SelectType(FieldType):
     settings = frozenset({"options"})
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
-        config["options"] = canonical_options(config.get("options"))
+        config["options"] = canonical_options(config.get("options"), current=definition.options)
 
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         return option_id_of(value, definition)

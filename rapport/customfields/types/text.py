@@ -28,14 +28,19 @@ class TextType(FieldType):
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
         lo, hi = config.get("minLength"), config.get("maxLength")
-        for setting, value in (("minLength", lo), ("maxLength", hi)):
-            if value is not None and (not isinstance(value, int) or not 0 <= value <= self.limit):
-                raise ConfigProblem(setting, UserErrorCode.INVALID, f"{setting} must be between 0 and {self.limit}")
+        # Blank text is no value, so a bound of 0 characters would mean nothing; maxLength must allow some text.
+        for setting, value, low in (("minLength", lo, 0), ("maxLength", hi, 1)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not low <= value <= self.limit
+            ):
+                raise ConfigProblem(setting, UserErrorCode.INVALID, f"{setting} must be between {low} and {self.limit}")
         if lo is not None and hi is not None and lo > hi:
             raise ConfigProblem("minLength", UserErrorCode.INVALID, "minLength is greater than maxLength")
         pattern = config.get("regex")
         if pattern is not None:
-            if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_LENGTH:
+            if not isinstance(pattern, str):
+                raise ConfigProblem("regex", UserErrorCode.INVALID, "a pattern is text")
+            if len(pattern) > MAX_PATTERN_LENGTH:
                 raise ConfigProblem("regex", UserErrorCode.TOO_LONG, f"at most {MAX_PATTERN_LENGTH} characters")
             try:
                 compile_pattern(pattern)
@@ -52,9 +57,17 @@ class TextType(FieldType):
         # A single line: surrounding whitespace is never meaningful.
         return text.strip()
 
+    def to_storage(self, value: Any, definition: FieldDefinition) -> Any:
+        stored = self.parse(value, definition)
+        if stored == "":
+            return None  # blank text is no value: it clears the field, and `required` refuses it
+        self.check(stored, definition)
+        return stored
+
     def check(self, stored: Any, definition: FieldDefinition) -> None:
         lo = definition.setting("minLength") or 0
-        hi = definition.setting("maxLength") or self.limit
+        hi = definition.setting("maxLength")
+        hi = self.limit if hi is None else hi
         if len(stored) < lo:
             raise FieldValueError(UserErrorCode.TOO_SHORT, f"at least {lo} characters")
         if len(stored) > hi:
