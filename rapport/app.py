@@ -104,7 +104,9 @@ class GraphQLEndpoint:
             variables = orjson.loads(params["variables"]) if params.get("variables") else None
         except orjson.JSONDecodeError:
             return _bad_request("`variables` is not valid JSON.")
-        op = _operation({"query": params["query"], "variables": variables, "operationName": params.get("operationName")})
+        op = _operation(
+            {"query": params["query"], "variables": variables, "operationName": params.get("operationName")}
+        )
         if isinstance(op, str):
             return _bad_request(op)
         return await self.execute(request, op, allow_mutations=False)
@@ -113,7 +115,9 @@ class GraphQLEndpoint:
         executor = self.state.executor
         assert executor is not None
         outcome = await executor.run(_bearer(request), op, allow_mutations=allow_mutations)
-        return ORJSONResponse(outcome.body, status_code=outcome.status)
+        # RFC 9110: a 401 names the scheme the client should use.
+        headers = {"WWW-Authenticate": 'Bearer realm="rapport"'} if outcome.status == 401 else None
+        return ORJSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
 
 class AppState:

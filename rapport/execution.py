@@ -10,9 +10,11 @@ from typing import Any
 
 from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
+from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from rapport.auth.tokens import authenticate
 from rapport.context import Actor, RequestContext
@@ -40,8 +42,10 @@ def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 
 def unauthenticated() -> Outcome:
-    return Outcome(401, {"errors": [error("Missing or unknown API token. Send `Authorization: Bearer <token>`.",
-                                          "UNAUTHENTICATED")]})
+    return Outcome(
+        401,
+        {"errors": [error("Missing or unknown API token. Send `Authorization: Bearer <token>`.", "UNAUTHENTICATED")]},
+    )
 
 
 def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -55,14 +59,27 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions["code"] = "BAD_USER_INPUT"
     elif isinstance(original, GraphQLError) and "code" in (original.extensions or {}):
         extensions["code"] = original.extensions["code"]  # type: ignore[index]
-    elif isinstance(original, OperationalError | PoolTimeout):
+    elif isinstance(original, PoolTimeout) or (isinstance(original, DBAPIError) and original.connection_invalidated):
+        # Only a lost connection or an exhausted pool means "unavailable". Other OperationalErrors are raised
+        # for this request alone (libpq refusing more than 65535 parameters, a deadlock): retrying the same
+        # request would not help, so they are internal errors like any other.
         log.warning("database unavailable during request %s: %s", request_id, original)
-        return {**error("The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id),
-                "path": formatted.get("path")}
+        return {
+            **error("The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id),
+            "path": formatted.get("path"),
+        }
+    elif not formatted.get("path"):
+        # Raised before execution, while the document or the variables were checked against the schema (a
+        # scalar rejecting a variable, a missing required variable): the client's input, and a message for it.
+        extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
     else:
         log.error("unexpected error in request %s", request_id, exc_info=original)
-        return {**error(f"Internal error. Quote request id {request_id} when reporting it.", "INTERNAL",
-                        requestId=request_id), "path": formatted.get("path")}
+        return {
+            **error(
+                f"Internal error. Quote request id {request_id} when reporting it.", "INTERNAL", requestId=request_id
+            ),
+            "path": formatted.get("path"),
+        }
     formatted["extensions"] = extensions
     return dict(formatted)
 
@@ -84,8 +101,16 @@ class Executor:
             if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
                 raise
             log.warning("database unavailable (request %s): %s", request_id, exc)
-            return Outcome(503, {"errors": [error("The database is unavailable; retry shortly.",
-                                                  "SERVICE_UNAVAILABLE", requestId=request_id)]})
+            return Outcome(
+                503,
+                {
+                    "errors": [
+                        error(
+                            "The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id
+                        )
+                    ]
+                },
+            )
 
     async def _run(self, token: str, op: Operation, request_id: str) -> Outcome:
         async with self.engine.connect() as conn, conn.begin() as transaction:
@@ -103,14 +128,35 @@ class Executor:
                 custom_fields=tenant_schema.custom_fields,
                 request_id=request_id,
             )
-            result = await tenant_schema.schema.execute(
-                op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
-            )
+            try:
+                result = await tenant_schema.schema.execute(
+                    op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
+                )
+            except CannotGetOperationTypeError as exc:
+                # strawberry raises (instead of reporting) when operationName selects nothing.
+                await transaction.rollback()
+                message = (
+                    f"The document has no operation named {exc.operation_name!r}."
+                    if exc.operation_name is not None
+                    else "The document has several operations: say which to run with `operationName`."
+                )
+                return Outcome(200, {"errors": [error(message, "GRAPHQL_VALIDATION_FAILED")]})
+            failed = await _transaction_failed(conn)
+            if failed:
+                # A statement failed outside any savepoint: PostgreSQL has aborted the transaction and COMMIT
+                # would silently roll it back. Say so instead of reporting the mutations that ran as saved.
+                await transaction.rollback()
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_error(e, request_id) for e in result.errors]
-        if result.data is not None or not result.errors:
+        # `data` is absent only when execution never started (the request was invalid); once it started, a
+        # failure that nulls the whole result still answers `"data": null`, as the GraphQL spec asks.
+        if result.data is not None or not result.errors or any(e.path for e in result.errors):
             body["data"] = result.data
+        if failed:
+            log.error("request %s failed part-way; its transaction was rolled back", request_id)
+            message = "The request failed part-way and was rolled back: nothing it changed was saved."
+            body = {"errors": [*body.get("errors", []), error(message, "INTERNAL", requestId=request_id)], "data": None}
         if context.extensions:
             body["extensions"] = context.extensions
         if any(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in body.get("errors", [])):
@@ -129,3 +175,10 @@ def _is_mutation(op: Operation) -> bool:
         if operation == OperationType.MUTATION and (op.operation_name is None or op.operation_name == name):
             return True
     return False
+
+
+async def _transaction_failed(conn: AsyncConnection) -> bool:
+    """Whether the request transaction is aborted (a statement failed and no savepoint caught it)."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    return bool(driver is not None and driver.info.transaction_status == TransactionStatus.INERROR)

@@ -17,8 +17,11 @@ class ContactRules(NoRules):
             return
         customer = await ctx.loaders.by_id(CUSTOMER).load(customer_id)
         if customer is not None and customer.kind != "COMPANY":
-            problems.add(["input", "customerId"], UserErrorCode.INVALID,
-                         "contacts belong to company customers; this customer is a person")
+            problems.add(
+                ["input", "customerId"],
+                UserErrorCode.INVALID,
+                "contacts belong to company customers; this customer is a person",
+            )
 
 
 RULES["Contact"] = ContactRules()

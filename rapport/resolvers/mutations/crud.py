@@ -12,10 +12,11 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Optional, Protocol
+from typing import Annotated, Any, Protocol
 
 import strawberry
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert
+from sqlalchemy import update as sql_update  # `update` below is the mutation
 from sqlalchemy.exc import IntegrityError
 from strawberry.utils.str_converters import to_camel_case
 
@@ -105,8 +106,9 @@ async def _collect(ctx: RequestContext, entity: Entity, data: Any, problems: Pro
     return values
 
 
-def _custom(ctx: RequestContext, entity: Entity, data: Any, current: dict[str, Any], problems: Problems,
-            *, creating: bool) -> dict[str, Any] | None:
+def _custom(
+    ctx: RequestContext, entity: Entity, data: Any, current: dict[str, Any], problems: Problems, *, creating: bool
+) -> dict[str, Any] | None:
     if entity.custom_entity is None:
         return None
     definitions = ctx.custom_for(entity.custom_entity)
@@ -129,8 +131,11 @@ async def _load_current(ctx: RequestContext, entity: Entity, global_id: str, pro
 
 
 def _conflict(problems: Problems, current_version: int) -> None:
-    problems.add(["expectedVersion"], UserErrorCode.CONFLICT,
-                 f"the object changed since you read it; its current version is {current_version}")
+    problems.add(
+        ["expectedVersion"],
+        UserErrorCode.CONFLICT,
+        f"the object changed since you read it; its current version is {current_version}",
+    )
 
 
 async def _write(ctx: RequestContext, statement: Any, problems: Problems) -> Any:
@@ -144,6 +149,11 @@ async def _write(ctx: RequestContext, statement: Any, problems: Problems) -> Any
     finally:
         ctx.loaders.clear()
     return row
+
+
+def _record(entity: Entity, row: Any) -> Any:
+    cls: Any = record_class(entity.table, entity.name)
+    return cls._make(row)
 
 
 def _constraint(exc: IntegrityError) -> str:
@@ -163,11 +173,12 @@ async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, l
     table = entity.table
     statement = insert(table).values(tenant_id=ctx.tenant_id, id=new_id(), **values).returning(*table.columns)
     row = await _write(ctx, statement, problems)
-    return (None if row is None else record_class(table, entity.name)._make(row)), problems.items
+    return (None if row is None else _record(entity, row)), problems.items
 
 
-async def update(ctx: RequestContext, entity: Entity, global_id: str, data: Any, expected_version: int
-                 ) -> tuple[Any, list[UserError]]:
+async def update(
+    ctx: RequestContext, entity: Entity, global_id: str, data: Any, expected_version: int
+) -> tuple[Any, list[UserError]]:
     problems = Problems()
     current = await _load_current(ctx, entity, global_id, problems)
     if current is None:
@@ -187,7 +198,7 @@ async def update(ctx: RequestContext, entity: Entity, global_id: str, data: Any,
         return current, []
     table = entity.table
     statement = (
-        update(table)
+        sql_update(table)
         .where(base_condition(entity, ctx.tenant_id), table.c.id == current.id, table.c.version == current.version)
         .values(**changed, version=table.c.version + 1, updated_at=func.now())
         .returning(*table.columns)
@@ -195,11 +206,12 @@ async def update(ctx: RequestContext, entity: Entity, global_id: str, data: Any,
     row = await _write(ctx, statement, problems)
     if row is None and not problems:
         _conflict(problems, current.version + 1)
-    return (None if row is None else record_class(table, entity.name)._make(row)), problems.items
+    return (None if row is None else _record(entity, row)), problems.items
 
 
-async def delete(ctx: RequestContext, entity: Entity, global_id: str, expected_version: int | None
-                 ) -> tuple[str | None, list[UserError]]:
+async def delete(
+    ctx: RequestContext, entity: Entity, global_id: str, expected_version: int | None
+) -> tuple[str | None, list[UserError]]:
     problems = Problems()
     current = await _load_current(ctx, entity, global_id, problems)
     if current is None:
@@ -209,7 +221,7 @@ async def delete(ctx: RequestContext, entity: Entity, global_id: str, expected_v
         return None, problems.items
     table = entity.table
     statement = (
-        update(table)
+        sql_update(table)
         .where(base_condition(entity, ctx.tenant_id), table.c.id == current.id, table.c.version == current.version)
         .values(deleted_at=func.now(), version=table.c.version + 1, updated_at=func.now())
         .returning(table.c.id)
@@ -230,7 +242,7 @@ TargetId = Annotated[strawberry.ID, strawberry.argument(description="ID of the o
 
 
 def create_resolver(entity: Entity, input_cls: Any, payload: Any, field_name: str) -> Callable[..., Awaitable[Any]]:
-    async def resolve(info: Info, input: input_cls) -> Optional[payload]:  # type: ignore[valid-type]  # noqa: A002
+    async def resolve(info: Info, input: input_cls) -> payload | None:
         record, errors = await create(info.context, entity, input)
         return payload(**{field_name: record, "user_errors": errors})
 
@@ -239,8 +251,11 @@ def create_resolver(entity: Entity, input_cls: Any, payload: Any, field_name: st
 
 def update_resolver(entity: Entity, input_cls: Any, payload: Any, field_name: str) -> Callable[..., Awaitable[Any]]:
     async def resolve(
-        info: Info, id: TargetId, input: input_cls, expected_version: ExpectedVersion  # type: ignore[valid-type]  # noqa: A002
-    ) -> Optional[payload]:  # type: ignore[valid-type]
+        info: Info,
+        id: TargetId,
+        input: input_cls,
+        expected_version: ExpectedVersion,
+    ) -> payload | None:
         record, errors = await update(info.context, entity, id, input, expected_version)
         return payload(**{field_name: record, "user_errors": errors})
 
@@ -250,11 +265,11 @@ def update_resolver(entity: Entity, input_cls: Any, payload: Any, field_name: st
 def delete_resolver(entity: Entity, payload: Any) -> Callable[..., Awaitable[Any]]:
     async def resolve(
         info: Info,
-        id: TargetId,  # noqa: A002
+        id: TargetId,
         expected_version: Annotated[
-            Optional[int], strawberry.argument(description="If given, the delete is refused (CONFLICT) when stale.")
+            int | None, strawberry.argument(description="If given, the delete is refused (CONFLICT) when stale.")
         ] = None,
-    ) -> Optional[payload]:  # type: ignore[valid-type]
+    ) -> payload | None:
         deleted_id, errors = await delete(info.context, entity, id, expected_version)
         return payload(deleted_id=deleted_id, user_errors=errors)
 
