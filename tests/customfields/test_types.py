@@ -887,3 +887,12 @@ def test_filter_operands_are_canonicalised_but_not_bound_by_constraints() -> Non
 def test_filter_operand_of_impossible_form_is_bad_input(type_name: str, operand: Any) -> None:
     with pytest.raises(BadInput, match="filter on field"):
         field_type(type_name).to_filter_storage(operand, configured(type_name))
+
+
+def test_decimal_range_operand_must_fit_postgresql_numeric() -> None:
+    ftype = field_type("DECIMAL")
+    assert ftype.filter_value(decimal.Decimal("10.50")) == decimal.Decimal("10.5")
+    with pytest.raises(BadInput, match="decimal filter operand"):
+        ftype.filter_value(decimal.Decimal("1E+1000000"))
+    with pytest.raises(BadInput):
+        ftype.filter_value(decimal.Decimal("NaN"))

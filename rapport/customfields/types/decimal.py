@@ -16,7 +16,7 @@ from rapport.customfields.types.base import (
     canonical_setting,
     check_range,
 )
-from rapport.errors import UserErrorCode
+from rapport.errors import BadInput, UserErrorCode
 from rapport.schema.filters import DecimalFilter
 
 MAX_DIGITS = 38
@@ -104,3 +104,10 @@ class DecimalType(FieldType):
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return cast(column[definition.key].astext, Numeric)
+
+    def filter_value(self, value: Any) -> Any:
+        # A range operand no stored value can reach (1E+1000000) would make PostgreSQL's numeric overflow.
+        try:
+            return parse_decimal(value)
+        except FieldValueError as exc:
+            raise BadInput(f"decimal filter operand: {exc.message}") from exc
