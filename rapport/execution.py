@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -128,6 +128,11 @@ class Executor:
                 custom_fields=tenant_schema.custom_fields,
                 request_id=request_id,
             )
+            if op.operation_name is None and _operation_count(op.query) > 1:
+                # The GraphQL spec asks for operationName here; strawberry would silently run the first one.
+                await transaction.rollback()
+                message = "The document has several operations: say which to run with `operationName`."
+                return Outcome(200, {"errors": [error(message, "GRAPHQL_VALIDATION_FAILED")]})
             try:
                 result = await tenant_schema.schema.execute(
                     op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
@@ -138,7 +143,7 @@ class Executor:
                 message = (
                     f"The document has no operation named {exc.operation_name!r}."
                     if exc.operation_name is not None
-                    else "The document has several operations: say which to run with `operationName`."
+                    else "The document defines no operation to run."
                 )
                 return Outcome(200, {"errors": [error(message, "GRAPHQL_VALIDATION_FAILED")]})
             failed = await _transaction_failed(conn)
@@ -162,6 +167,22 @@ class Executor:
         if any(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in body.get("errors", [])):
             return Outcome(503, body)
         return Outcome(200, body)
+
+
+_OPERATION_KEYWORDS = ("query", "mutation", "subscription")
+
+
+def _operation_count(query: str) -> int:
+    """How many operations the document defines (1 when it cannot be parsed: execution reports that)."""
+    # Several operations all need a keyword (an anonymous `{ ... }` must be alone), so most documents are
+    # answered without parsing.
+    if sum(query.count(keyword) for keyword in _OPERATION_KEYWORDS) < 2:
+        return 1
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return 1
+    return sum(1 for d in document.definitions if isinstance(d, OperationDefinitionNode))
 
 
 def _is_mutation(op: Operation) -> bool:

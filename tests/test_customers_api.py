@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant
+from tests.conftest import App, Tenant
 
 FIELDS = """
     id kind name gender birthday occupation email phone
@@ -882,3 +882,36 @@ async def test_too_many_order_keys_is_bad_user_input(tenant: Tenant) -> None:
 async def test_order_item_needs_a_field(tenant: Tenant) -> None:
     body = await tenant.gql(PAGE, {"first": 5, "order": [{"direction": "DESC"}]})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- statements ---------------------------------------------------------------------------------------------
+
+
+async def test_update_that_changes_nothing_writes_nothing(tenant: Tenant, rapport: App) -> None:
+    customer = await create(tenant, name="Still", email="still@example.com")
+    with rapport.sql.capture() as statements:
+        payload = await update(tenant, customer["id"], 1, name="Still ", email="still@EXAMPLE.com")
+    assert payload["userErrors"] == []
+    assert payload["customer"]["version"] == 1
+    assert statements
+    assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "SAVEPOINT"))]
+
+
+async def test_failed_validation_writes_nothing(tenant: Tenant, rapport: App) -> None:
+    with rapport.sql.capture() as statements:
+        errors = await create_errors(tenant, {"kind": "PERSON", "name": "X", "email": "broken"})
+    assert codes(errors) == [("INVALID_EMAIL", ["input", "email"])]
+    assert not [s for s in statements if s.lstrip().upper().startswith(("INSERT", "SAVEPOINT"))]
+
+
+async def test_total_count_is_counted_only_when_asked(tenant: Tenant, rapport: App) -> None:
+    await create(tenant, name="Counted")
+    # capture() reuses one list: copy what each block saw.
+    with rapport.sql.capture() as captured:
+        await tenant.data("{ customers(first: 5) { nodes { id } } }")
+    without = list(captured)
+    with rapport.sql.capture() as captured:
+        await tenant.data("{ customers(first: 5) { totalCount nodes { id } } }")
+    with_count = list(captured)
+    assert len(with_count) == len(without) + 1
+    assert not [s for s in without if "count(" in s.lower()]

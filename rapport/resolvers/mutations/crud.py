@@ -138,13 +138,13 @@ def _conflict(problems: Problems, current_version: int) -> None:
     )
 
 
-async def _write(ctx: RequestContext, statement: Any, problems: Problems) -> Any:
+async def _write(ctx: RequestContext, entity: Entity, statement: Any, problems: Problems) -> Any:
     """Run one write in a savepoint; constraint violations become userErrors and undo the savepoint."""
     try:
         async with ctx.conn.begin_nested():
             row = (await ctx.conn.execute(statement)).first()
     except IntegrityError as exc:
-        problems.add(["input"], UserErrorCode.INVALID, f"the change breaks a data rule: {_constraint(exc)}")
+        problems.add(*_constraint_problem(entity, exc))
         return None
     finally:
         ctx.loaders.clear()
@@ -156,9 +156,28 @@ def _record(entity: Entity, row: Any) -> Any:
     return cls._make(row)
 
 
-def _constraint(exc: IntegrityError) -> str:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) or "integrity"
+FOREIGN_KEY_VIOLATION = "23503"
+UNIQUE_VIOLATION = "23505"
+
+
+def _constraint_problem(entity: Entity, exc: IntegrityError) -> tuple[list[str], UserErrorCode, str]:
+    """A broken database rule in the terms of the mutation's input. Validation checks every rule first, so this
+    happens when a concurrent change (a referenced row deleted meanwhile) beat the write."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    table = entity.table
+    columns: set[str] = set()
+    candidates: list[Any] = [*table.constraints, *table.indexes]
+    for constraint in candidates:
+        if name is not None and constraint.name == name:
+            columns = {c.name for c in constraint.columns} - {"tenant_id"}
+    inputs = [item for item in entity.inputs if item.target_column in columns]
+    path = ["input", to_camel_case(inputs[0].name)] if len(inputs) == 1 else ["input"]
+    if sqlstate == FOREIGN_KEY_VIOLATION:
+        return path, UserErrorCode.NOT_FOUND, "the object this refers to no longer exists (it was just deleted)"
+    if sqlstate == UNIQUE_VIOLATION:
+        return path, UserErrorCode.DUPLICATE, "another record already has this value"
+    return path, UserErrorCode.INVALID, f"the change breaks a data rule ({name or 'integrity'})"
 
 
 async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, list[UserError]]:
@@ -172,7 +191,7 @@ async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, l
         return None, problems.items
     table = entity.table
     statement = insert(table).values(tenant_id=ctx.tenant_id, id=new_id(), **values).returning(*table.columns)
-    row = await _write(ctx, statement, problems)
+    row = await _write(ctx, entity, statement, problems)
     return (None if row is None else _record(entity, row)), problems.items
 
 
@@ -203,7 +222,7 @@ async def update(
         .values(**changed, version=table.c.version + 1, updated_at=func.now())
         .returning(*table.columns)
     )
-    row = await _write(ctx, statement, problems)
+    row = await _write(ctx, entity, statement, problems)
     if row is None and not problems:
         _conflict(problems, current.version + 1)
     return (None if row is None else _record(entity, row)), problems.items
@@ -227,7 +246,7 @@ async def delete(
         .returning(table.c.id)
     )
     async with ctx.conn.begin_nested():
-        row = await _write(ctx, statement, problems)
+        row = await _write(ctx, entity, statement, problems)
         if row is not None:
             await rules_for(entity).after_delete(ctx, current)
     if row is None:
