@@ -520,7 +520,7 @@ async def test_restoring_a_required_field_fills_or_refuses(tenant: Tenant) -> No
         ("email", "RESERVED_KEY"),
         ("name", "RESERVED_KEY"),
         ("tags", "RESERVED_KEY"),
-        ("lifecycleStage", "RESERVED_KEY"),
+        ("sourceChannel", "RESERVED_KEY"),
         ("ownerId", "RESERVED_KEY"),
         ("custom", "RESERVED_KEY"),
         ("customFields", "RESERVED_KEY"),

@@ -34,7 +34,7 @@ LIST = (
 
 OPTIONS = {
     "tier": [{"label": "Gold"}, {"label": "Silver"}, {"label": "Bronze"}],
-    "interests": [{"label": "Sports"}, {"label": "Music"}, {"label": "Travel"}],
+    "hobbies": [{"label": "Sports"}, {"label": "Music"}, {"label": "Travel"}],
 }
 FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": ("TEXT", {"maxLength": 20}),
@@ -47,7 +47,7 @@ FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     "mobile": ("PHONE", {"defaultRegion": "CN"}),
     "site": ("URL", {}),
     "tier": ("SELECT", {"options": OPTIONS["tier"]}),
-    "interests": ("MULTI_SELECT", {"options": OPTIONS["interests"]}),
+    "hobbies": ("MULTI_SELECT", {"options": OPTIONS["hobbies"]}),
 }
 SORT_NAMES = {
     "text": "TEXT",
@@ -74,7 +74,7 @@ class Fields:
         """Expected stored form: enum names of select fields become option ids."""
         if key == "tier" and value is not None:
             return self.options[key][value]
-        if key == "interests" and value is not None:
+        if key == "hobbies" and value is not None:
             return [self.options[key][v] for v in value]
         return value
 
@@ -157,7 +157,7 @@ ROUND_TRIPS: list[tuple[str, Any, Any, Any]] = [
     ("mobile", "138 0013 8000", "+8613800138000", "+8613800138000"),
     ("site", "https://Example.com/about", "https://example.com/about", "https://example.com/about"),
     ("tier", "SILVER", "SILVER", "SILVER"),
-    ("interests", ["TRAVEL", "SPORTS", "TRAVEL"], ["SPORTS", "TRAVEL"], ["SPORTS", "TRAVEL"]),
+    ("hobbies", ["TRAVEL", "SPORTS", "TRAVEL"], ["SPORTS", "TRAVEL"], ["SPORTS", "TRAVEL"]),
 ]
 
 
@@ -179,7 +179,7 @@ async def test_round_trip_typed_and_generic(tenant: Tenant, key: str, sent: Any,
     assert await custom_of(tenant, empty["id"], key) == {"custom": {key: None}, "customFields": {}}
     # The same value finds both customers through the typed filter.
     operand: Any = returned
-    if key == "interests":
+    if key == "hobbies":
         found = await names(tenant, {"custom": {key: {"containsAll": operand}}})
     else:
         found = await names(tenant, {"custom": {key: {"eq": operand}}})
@@ -248,8 +248,8 @@ async def test_typed_value_refused_as_user_error(tenant: Tenant, key: str, value
         ("site", "example.com", "INVALID_URL"),
         ("tier", "PLATINUM", "UNKNOWN_OPTION"),
         ("tier", "gold", "UNKNOWN_OPTION"),
-        ("interests", "SPORTS", "INVALID"),
-        ("interests", ["SPORTS", "CHESS"], "UNKNOWN_OPTION"),
+        ("hobbies", "SPORTS", "INVALID"),
+        ("hobbies", ["SPORTS", "CHESS"], "UNKNOWN_OPTION"),
     ],
 )
 async def test_generic_value_refused_as_user_error(tenant: Tenant, key: str, value: Any, code: str) -> None:
@@ -316,33 +316,33 @@ async def test_required_field_missing_on_create(tenant: Tenant) -> None:
         tenant,
         "text",
         "tier",
-        "interests",
+        "hobbies",
         text={"required": True},
         tier={"required": True},
-        interests={"required": True},
+        hobbies={"required": True},
     )
     payload = await create(tenant, "Nope")
     assert sorted(errors(payload)) == [
-        ("REQUIRED", ["input", "custom", "interests"]),
+        ("REQUIRED", ["input", "custom", "hobbies"]),
         ("REQUIRED", ["input", "custom", "text"]),
         ("REQUIRED", ["input", "custom", "tier"]),
     ]
-    explicit = await create(tenant, "Nope", custom={"text": None, "tier": None, "interests": None})
+    explicit = await create(tenant, "Nope", custom={"text": None, "tier": None, "hobbies": None})
     assert sorted(errors(explicit)) == [
-        ("REQUIRED", ["input", "custom", "interests"]),
+        ("REQUIRED", ["input", "custom", "hobbies"]),
         ("REQUIRED", ["input", "custom", "text"]),
         ("REQUIRED", ["input", "custom", "tier"]),
     ]
-    blank = await create(tenant, "Nope", custom={"text": "   ", "tier": "GOLD", "interests": []})
+    blank = await create(tenant, "Nope", custom={"text": "   ", "tier": "GOLD", "hobbies": []})
     assert sorted(errors(blank)) == [
-        ("REQUIRED", ["input", "custom", "interests"]),
+        ("REQUIRED", ["input", "custom", "hobbies"]),
         ("REQUIRED", ["input", "custom", "text"]),
     ]
-    generic = await create(tenant, "Nope", customFields={"text": "", "tier": "GOLD", "interests": ["MUSIC"]})
+    generic = await create(tenant, "Nope", customFields={"text": "", "tier": "GOLD", "hobbies": ["MUSIC"]})
     assert errors(generic) == [("REQUIRED", ["input", "customFields", "text"])]
     assert await count(tenant) == 0
-    ok = await created(tenant, "Ada", custom={"text": "t", "tier": "GOLD", "interests": ["MUSIC"]})
-    assert set(ok["customFields"]) == {"text", "tier", "interests"}
+    ok = await created(tenant, "Ada", custom={"text": "t", "tier": "GOLD", "hobbies": ["MUSIC"]})
+    assert set(ok["customFields"]) == {"text", "tier", "hobbies"}
 
 
 async def test_default_applied_on_create(tenant: Tenant) -> None:
@@ -351,29 +351,29 @@ async def test_default_applied_on_create(tenant: Tenant) -> None:
         "text",
         "count",
         "tier",
-        "interests",
+        "hobbies",
         "active",
         text={"default": "n/a"},
         count={"default": 3},
         tier={"default": "BRONZE"},
-        interests={"default": ["MUSIC", "SPORTS"]},
+        hobbies={"default": ["MUSIC", "SPORTS"]},
         active={"default": False},
     )
     defaults = {
         "text": "n/a",
         "count": 3,
         "tier": fields.options["tier"]["BRONZE"],
-        "interests": [fields.options["interests"]["SPORTS"], fields.options["interests"]["MUSIC"]],
+        "hobbies": [fields.options["hobbies"]["SPORTS"], fields.options["hobbies"]["MUSIC"]],
         "active": False,
     }
     plain = await created(tenant, "Plain")
     assert plain["customFields"] == defaults
-    read = await custom_of(tenant, plain["id"], "text count tier interests active")
+    read = await custom_of(tenant, plain["id"], "text count tier hobbies active")
     assert read["custom"] == {
         "text": "n/a",
         "count": 3,
         "tier": "BRONZE",
-        "interests": ["SPORTS", "MUSIC"],
+        "hobbies": ["SPORTS", "MUSIC"],
         "active": False,
     }
     given = await created(tenant, "Given", custom={"count": 8, "tier": "GOLD"})
@@ -399,19 +399,17 @@ async def test_required_with_default_fills_omitted_value(tenant: Tenant) -> None
 
 
 async def test_update_sets_keeps_and_clears_values(tenant: Tenant) -> None:
-    fields = await add_fields(tenant, "text", "count", "tier", "interests")
-    customer = await created(
-        tenant, "Ada", custom={"text": "hello", "count": 1, "tier": "GOLD", "interests": ["MUSIC"]}
-    )
-    changed = await update(tenant, customer, custom={"count": 2, "tier": None}, customFields={"interests": []})
+    fields = await add_fields(tenant, "text", "count", "tier", "hobbies")
+    customer = await created(tenant, "Ada", custom={"text": "hello", "count": 1, "tier": "GOLD", "hobbies": ["MUSIC"]})
+    changed = await update(tenant, customer, custom={"count": 2, "tier": None}, customFields={"hobbies": []})
     assert changed["userErrors"] == []
     after = changed["customer"]
     assert after["version"] == customer["version"] + 1
     assert after["customFields"] == {"text": "hello", "count": 2}
-    read = await custom_of(tenant, customer["id"], "text count tier interests")
-    assert read["custom"] == {"text": "hello", "count": 2, "tier": None, "interests": None}
+    read = await custom_of(tenant, customer["id"], "text count tier hobbies")
+    assert read["custom"] == {"text": "hello", "count": 2, "tier": None, "hobbies": None}
     assert await names(tenant, {"custom": {"tier": {"isNull": True}}}) == ["Ada"]
-    assert await names(tenant, {"custom": {"interests": {"isEmpty": True}}}) == ["Ada"]
+    assert await names(tenant, {"custom": {"hobbies": {"isEmpty": True}}}) == ["Ada"]
 
     cleared = await update(tenant, after, customFields={"text": None}, custom={"count": None})
     assert cleared["customer"]["customFields"] == {}
@@ -563,15 +561,15 @@ async def test_boolean_filters(tenant: Tenant) -> None:
 
 
 async def test_multi_select_filters(tenant: Tenant) -> None:
-    await add_fields(tenant, "interests")
-    await created(tenant, "Sporty", custom={"interests": ["SPORTS"]})
-    await created(tenant, "Both", custom={"interests": ["MUSIC", "SPORTS"]})
-    await created(tenant, "Traveller", custom={"interests": ["TRAVEL"]})
+    await add_fields(tenant, "hobbies")
+    await created(tenant, "Sporty", custom={"hobbies": ["SPORTS"]})
+    await created(tenant, "Both", custom={"hobbies": ["MUSIC", "SPORTS"]})
+    await created(tenant, "Traveller", custom={"hobbies": ["TRAVEL"]})
     await created(tenant, "None")
-    await created(tenant, "Cleared", custom={"interests": []})
+    await created(tenant, "Cleared", custom={"hobbies": []})
 
     async def found(condition: dict[str, Any]) -> list[str]:
-        return sorted(await names(tenant, {"custom": {"interests": condition}}))
+        return sorted(await names(tenant, {"custom": {"hobbies": condition}}))
 
     assert await found({"containsAny": ["SPORTS"]}) == ["Both", "Sporty"]
     assert await found({"containsAny": ["MUSIC", "TRAVEL"]}) == ["Both", "Traveller"]
@@ -702,10 +700,10 @@ async def test_sort_by_several_keys(tenant: Tenant) -> None:
 
 
 async def test_multi_select_is_not_sortable(tenant: Tenant) -> None:
-    await add_fields(tenant, "interests", "count")
+    await add_fields(tenant, "hobbies", "count")
     values = await tenant.data('{ __type(name: "CustomerCustomOrderField") { enumValues { name } } }')
     assert [v["name"] for v in values["__type"]["enumValues"]] == ["COUNT"]
-    body = await tenant.gql(LIST, {"order": [{"custom": "INTERESTS"}]})
+    body = await tenant.gql(LIST, {"order": [{"custom": "HOBBIES"}]})
     assert body["errors"]
 
 
