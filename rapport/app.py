@@ -77,7 +77,7 @@ class GraphQLEndpoint:
         self.state = state
 
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return await self.get(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
@@ -164,8 +164,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             async with state.executor.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception as exc:  # readiness reports any failure to reach the database as "not ready"
-            return ORJSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        except Exception:  # readiness reports any failure to reach the database as "not ready"
+            # The reason goes to the log only: this endpoint is public, and driver messages name hosts and users.
+            log.warning("readiness check cannot reach the database", exc_info=True)
+            return ORJSONResponse({"status": "unavailable"}, status_code=503)
         head = head_revision()
         if current != head:
             return ORJSONResponse({"status": "migrations pending", "current": current, "head": head}, status_code=503)

@@ -7,18 +7,20 @@ Whatever a client sends, the answer is a JSON body with an ``errors`` list carry
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from rapport.app import MAX_BODY_BYTES
 from rapport.db.migrate import head_revision
 from rapport.tenants import enter_tenant
-from tests.conftest import Tenant
+from tests.conftest import App, Tenant
 
 COUNT = "{ customers(first: 5) { totalCount } }"
 
@@ -374,6 +376,38 @@ async def test_readyz_reports_the_migration(http: httpx.AsyncClient) -> None:
     head = head_revision()
     assert head is not None
     assert response.json() == {"status": "ready", "migration": head}
+
+
+@pytest.fixture
+async def database_down(rapport: App, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """The app's engine pointed at a port where no database listens (and a password that must not leak)."""
+    engine = create_async_engine("postgresql+psycopg://rapport_app:s3cret-pw@127.0.0.1:1/rapport", poolclass=NullPool)
+    monkeypatch.setattr(rapport.app.state.rapport.executor, "engine", engine)
+    yield
+    await engine.dispose()
+
+
+@pytest.mark.usefixtures("database_down")
+async def test_readyz_without_database_is_503_and_leaks_nothing(http: httpx.AsyncClient) -> None:
+    response = await http.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "s3cret" not in response.text
+    assert "127.0.0.1" not in response.text
+    assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_graphql_without_database_is_503(tenant: Tenant, database_down: None) -> None:
+    response = await tenant.post(COUNT)
+    assert_request_error(response, 503, "SERVICE_UNAVAILABLE")
+    assert "s3cret" not in response.text
+    assert response.json()["errors"][0]["extensions"]["requestId"]
+
+
+async def test_head_on_graphql_is_answered_like_get(http: httpx.AsyncClient) -> None:
+    response = await http.head("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
 
 
 async def test_unknown_path_is_404(http: httpx.AsyncClient) -> None:
