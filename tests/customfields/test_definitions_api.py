@@ -347,6 +347,9 @@ async def test_add_options_extends_the_enum(tenant: Tenant) -> None:
     assert await enum_values(tenant, "CustomerLoyaltyTier") == ["GOLD", "SILVER", "PLATINUM"]
     duplicate = await update(tenant, definition["id"], addOptions=[{"label": "gold"}])
     assert [(e["code"], e["field"]) for e in duplicate["userErrors"]] == [("DUPLICATE", ["input", "options"])]
+    made_up = await update(tenant, definition["id"], addOptions=[{"label": "Diamond", "id": "opt_mine"}])
+    assert [(e["code"], e["field"]) for e in made_up["userErrors"]] == [("INVALID", ["input", "options"])]
+    assert await enum_values(tenant, "CustomerLoyaltyTier") == ["GOLD", "SILVER", "PLATINUM"]
 
 
 async def test_relabel_keeps_option_id_enum_value_and_stored_values(tenant: Tenant) -> None:
@@ -611,6 +614,12 @@ async def test_every_problem_is_reported_at_once(tenant: Tenant) -> None:
         ("SELECT", {}, "REQUIRED", ["input", "options"]),
         ("SELECT", {"options": [{"label": "Gold"}, {"label": "GOLD"}]}, "DUPLICATE", ["input", "options"]),
         ("SELECT", {"options": [{"label": " "}]}, "INVALID", ["input", "options"]),
+        (
+            "SELECT",
+            {"options": [{"label": "Alpha", "id": "SILVER"}, {"label": "Silver"}]},
+            "INVALID",
+            ["input", "options"],
+        ),
         ("INTEGER", {"min": 10, "max": 1}, "INVALID", ["input", "min"]),
         ("DECIMAL", {"scale": 20}, "INVALID", ["input", "scale"]),
         ("DATE", {"default": "2024-02-30"}, "INVALID", ["input", "default"]),

@@ -695,7 +695,7 @@ def test_multi_select_invalid(value: Any, code: UserErrorCode) -> None:
         ([{"label": "x" * 101}], E.INVALID),
         ([{"label": "Gold"}, {"label": "GOLD"}], E.DUPLICATE),
         ([{"label": "Gold"}, {"label": "Other", "value": "GOLD"}], E.DUPLICATE),
-        ([{"label": "A", "id": "opt_same"}, {"label": "B", "id": "opt_same"}], E.DUPLICATE),
+        ([{"label": "Gold", "id": "opt_0123456789"}], E.INVALID),  # ids are given only to keep options
         ([{"label": "Gold", "value": "gold"}], E.INVALID),
         ([{"label": "Gold", "value": "1GOLD"}], E.INVALID),
         ([{"label": "Yes", "value": "TRUE"}], E.INVALID),
@@ -741,6 +741,20 @@ def test_relabelling_an_option_keeps_its_id_and_enum_value(type_name: str) -> No
     assert config["options"][2]["id"] not in (gold, silver)
     renamed = build_config(current, {"options": [{"id": gold, "label": "Golden", "value": "GOLDEN"}]})
     assert renamed["options"] == [{"id": gold, "value": "GOLDEN", "label": "Golden"}]
+
+
+@pytest.mark.parametrize("type_name", ["SELECT", "MULTI_SELECT"])
+def test_option_ids_must_name_existing_options(type_name: str) -> None:
+    current = tiers(type_name)
+    gold = option_id(current, "GOLD")
+    for options, code in (
+        ([{"id": gold, "label": "Gold"}, {"id": "SILVER", "label": "Alpha"}], E.INVALID),
+        ([{"id": gold, "label": "Gold"}, {"id": "opt_" + "x" * 300, "label": "Long"}], E.INVALID),
+        ([{"id": gold, "label": "Gold"}, {"id": gold, "label": "Again", "value": "AGAIN"}], E.DUPLICATE),
+    ):
+        with pytest.raises(Refused) as caught:
+            build_config(current, {"options": options})
+        assert [(p.path, p.code) for p in caught.value.problems] == [(["input", "options"], code)]
 
 
 def test_removing_the_default_option_is_refused() -> None:

@@ -64,6 +64,13 @@ def canonical_options(
         if value in seen_values:
             raise ConfigProblem(setting, UserErrorCode.DUPLICATE, f"option value {value} appears twice")
         option_id = item.get("id") or new_option_id()
+        if item.get("id") and option_id not in kept_values:
+            # Ids are ours: a chosen one ("SILVER") could equal another option's enum value, and then the
+            # typed and the generic input would store different options for the same word.
+            raise ConfigProblem(
+                setting, UserErrorCode.INVALID, f"option {index}: no option has the id {str(option_id)[:40]!r}; "
+                "give an id only to keep an existing option"
+            )
         if option_id in seen_ids:
             raise ConfigProblem(setting, UserErrorCode.DUPLICATE, f"option id {option_id} appears twice")
         seen_values.add(value)
