@@ -224,11 +224,11 @@ def schema_print(
     tenant: Annotated[str | None, typer.Option(help="Tenant slug or id (default: the base schema).")] = None,
 ) -> None:
     """Print a tenant's GraphQL SDL (for code generators)."""
-    from rapport.schema.cache import base_schema
-    from rapport.schema.sdl import tenant_sdl
+    from rapport.schema.cache import plain_schema
+    from rapport.schema.sdl import sdl, tenant_sdl
 
     if tenant is None:
-        print(base_schema().schema.as_str())
+        print(sdl(plain_schema()))
         return
 
     def run(database: Database) -> None:

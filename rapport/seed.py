@@ -121,7 +121,7 @@ CUSTOMER_FIELDS: list[dict[str, Any]] = [
         "settings": {"maxLength": 20, "regex": "[A-Z0-9-]{5,20}"},
     },
     {
-        "key": "interests",
+        "key": "shoppingInterests",
         "type": "MULTI_SELECT",
         "label": "Shopping interests",
         "settings": {
@@ -216,7 +216,7 @@ async def _customers(
             custom["drivingLicense"] = f"DL-{rng.randint(100000, 999999)}"
         if rng.random() < 0.6:
             picks = rng.sample(["OUTDOOR", "ELECTRONICS", "HOME", "FASHION", "FOOD"], rng.randint(1, 3))
-            custom["interests"] = _stored(fields["interests"], picks)
+            custom["shoppingInterests"] = _stored(fields["shoppingInterests"], picks)
         customer_id = new_id()
         customers.append(
             {
@@ -235,7 +235,6 @@ async def _customers(
                 "address_postal_code": postal,
                 "address_street": f"{rng.randint(1, 300)} {rng.choice(STREETS)}",
                 "source_channel": rng.choice(CHANNELS),
-                "lifecycle_stage": rng.choice(["NEW", "ACTIVE", "ACTIVE", "DORMANT"]),
                 "tags": rng.sample(["vip", "wholesale", "b2b", "newsletter", "returning"], rng.randint(0, 2)),
                 "owner_id": rng.choice(users),
                 "custom": custom,

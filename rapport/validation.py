@@ -4,6 +4,7 @@ custom field types reuse the same functions, so a customer's email and an EMAIL 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -65,14 +66,76 @@ MAX_TAGS = 50
 
 
 def tag_list(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise FieldValueError(UserErrorCode.INVALID, "expected a list of tags")
-    parse = text(50)
-    tags: list[str] = []
-    for item in value:
-        tag = parse(item)
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise FieldValueError(UserErrorCode.TOO_LONG, f"at most {MAX_TAGS} tags")
-    return tags
+    return text_list(MAX_TAGS, 50)(value)
+
+
+def currency_code(value: Any) -> str:
+    if not isinstance(value, str) or pycountry.currencies.get(alpha_3=value.strip().upper()) is None:
+        raise FieldValueError(UserErrorCode.INVALID, "an ISO 4217 currency code, e.g. CNY, EUR or USD")
+    return value.strip().upper()
+
+
+MAX_AMOUNT = decimal.Decimal("9999999999999999.99")
+
+
+def money(value: Any) -> decimal.Decimal:
+    """A non-negative amount with at most 2 decimal places (never a float)."""
+    if isinstance(value, bool) or not isinstance(value, decimal.Decimal | int | str):
+        raise FieldValueError(UserErrorCode.INVALID, "expected an amount such as 12.50")
+    try:
+        amount = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation as exc:
+        raise FieldValueError(UserErrorCode.INVALID, "expected an amount such as 12.50") from exc
+    if not amount.is_finite():
+        raise FieldValueError(UserErrorCode.INVALID, "expected a finite amount")
+    if amount < 0:
+        raise FieldValueError(UserErrorCode.TOO_SMALL, "may not be negative")
+    if amount > MAX_AMOUNT:
+        raise FieldValueError(UserErrorCode.TOO_LARGE, f"at most {MAX_AMOUNT}")
+    if amount != amount.quantize(decimal.Decimal("0.01")):
+        raise FieldValueError(UserErrorCode.INVALID, "at most 2 decimal places")
+    return amount.quantize(decimal.Decimal("0.01"))
+
+
+def int_range(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldValueError(UserErrorCode.INVALID, "expected a whole number")
+        if value < low:
+            raise FieldValueError(UserErrorCode.TOO_SMALL, f"must be at least {low}")
+        if value > high:
+            raise FieldValueError(UserErrorCode.TOO_LARGE, f"must be at most {high}")
+        return value
+
+    return parse
+
+
+def instant(value: Any) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise FieldValueError(UserErrorCode.INVALID, "expected a date-time with a time zone")
+    return value
+
+
+def any_date(value: Any) -> dt.date:
+    if not isinstance(value, dt.date):
+        raise FieldValueError(UserErrorCode.INVALID, "expected a date")
+    return value
+
+
+def text_list(max_items: int, max_length: int) -> Callable[[Any], list[str]]:
+    """Trimmed, de-duplicated short texts (tags, competitors, interests)."""
+    item = text(max_length)
+
+    def parse(value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise FieldValueError(UserErrorCode.INVALID, "expected a list")
+        items: list[str] = []
+        for raw in value:
+            cleaned = item(raw)
+            if cleaned and cleaned not in items:
+                items.append(cleaned)
+        if len(items) > max_items:
+            raise FieldValueError(UserErrorCode.TOO_LONG, f"at most {max_items} items")
+        return items
+
+    return parse

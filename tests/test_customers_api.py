@@ -14,7 +14,7 @@ from tests.conftest import App, Tenant
 FIELDS = """
     id kind name gender birthday occupation email phone
     address { country region city street postalCode }
-    sourceChannel lifecycleStage tags owner { id name } version createdAt updatedAt
+    sourceChannel preferredChannel tags owner { id name } version createdAt updatedAt
 """
 
 CREATE = f"""
@@ -56,7 +56,7 @@ FULL_INPUT: dict[str, Any] = {
         "postalCode": "200120",
     },
     "sourceChannel": "referral",
-    "lifecycleStage": "ACTIVE",
+    "preferredChannel": "wechat",
     "tags": [" vip ", "vip", "b2c", "", "  ", "b2c", "Vip"],
 }
 
@@ -126,7 +126,7 @@ async def test_create_with_every_core_field_and_read_back(tenant: Tenant) -> Non
             "postalCode": "200120",
         },
         "sourceChannel": "referral",
-        "lifecycleStage": "ACTIVE",
+        "preferredChannel": "wechat",
         "tags": ["vip", "b2c", "Vip"],
         "owner": {"id": owner, "name": "Tenant A owner"},
         "version": 1,
@@ -156,7 +156,7 @@ async def test_create_with_only_required_fields_has_empty_defaults(tenant: Tenan
         "phone",
         "address",
         "sourceChannel",
-        "lifecycleStage",
+        "preferredChannel",
         "owner",
     ):
         assert customer[field] is None, field
@@ -288,7 +288,7 @@ async def test_update_changes_fields_and_bumps_version(tenant: Tenant) -> None:
         name="Li Wei Jr.",
         email="new@Example.org",
         tags=["a", "a", "b"],
-        lifecycleStage="DORMANT",
+        preferredChannel="email",
         address={"country": "DE", "city": "Bonn"},
     )
     assert payload["userErrors"] == []
@@ -297,7 +297,7 @@ async def test_update_changes_fields_and_bumps_version(tenant: Tenant) -> None:
     assert updated["name"] == "Li Wei Jr."
     assert updated["email"] == "new@example.org"
     assert updated["tags"] == ["a", "b"]
-    assert updated["lifecycleStage"] == "DORMANT"
+    assert updated["preferredChannel"] == "email"
     # The address is replaced as a whole.
     assert updated["address"] == {"country": "DE", "region": None, "city": "Bonn", "street": None, "postalCode": None}
     assert updated["createdAt"] == customer["createdAt"]
@@ -326,7 +326,7 @@ async def test_stale_version_is_a_conflict_and_changes_nothing(tenant: Tenant) -
 
 async def test_null_clears_nullable_fields(tenant: Tenant) -> None:
     customer = await create(tenant, **{**FULL_INPUT, "ownerId": await owner_id(tenant)})
-    nullable = ("gender", "birthday", "occupation", "email", "phone", "address", "sourceChannel", "lifecycleStage")
+    nullable = ("gender", "birthday", "occupation", "email", "phone", "address", "sourceChannel", "preferredChannel")
     cleared = dict.fromkeys((*nullable, "ownerId"))
     payload = await update(tenant, customer["id"], 1, **cleared, tags=[])
     assert payload["userErrors"] == []
@@ -339,7 +339,7 @@ async def test_null_clears_nullable_fields(tenant: Tenant) -> None:
         "phone",
         "address",
         "sourceChannel",
-        "lifecycleStage",
+        "preferredChannel",
         "owner",
     ):
         assert updated[field] is None, field

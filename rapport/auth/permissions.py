@@ -31,3 +31,11 @@ class IsAdmin(_RoleAtLeast):
 
     role = "ADMIN"
     message = "Only ADMIN or OWNER may change custom field definitions."
+
+
+_BY_ROLE: dict[str, type[_RoleAtLeast]] = {"MEMBER": CanWrite, "ADMIN": IsAdmin}
+
+
+def role_at_least(role: str) -> type[_RoleAtLeast]:
+    """The permission class that lets ``role`` and the roles above it through."""
+    return _BY_ROLE[role]

@@ -13,8 +13,25 @@ from rapport.schema.declarations import Entity
 
 KEY_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9]{0,49}$")
 # Names the generated inputs and objects use themselves, or that would read ambiguously in filters.
-RESERVED = frozenset({"id", "custom", "customFields", "and", "or", "not", "version", "createdAt", "updatedAt",
-                      "deletedAt", "tenantId", "node", "edges", "cursor", "typename"})
+RESERVED = frozenset(
+    {
+        "id",
+        "custom",
+        "customFields",
+        "and",
+        "or",
+        "not",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "deletedAt",
+        "tenantId",
+        "node",
+        "edges",
+        "cursor",
+        "typename",
+    }
+)
 # Suffixes the factory appends to ``<Entity><Key>`` for per-field types.
 GENERATED_SUFFIXES = ("", "Filter", "ListFilter")
 # Types the factory makes once per entity that has custom fields (``<Entity><suffix>``). They are not in the
@@ -38,7 +55,7 @@ def generated_names(entity_name: str, key: str) -> set[str]:
 
 def sort_name(key: str) -> str:
     """The key's member name in ``<Entity>CustomOrderField``."""
-    from rapport.schema.factory import screaming
+    from rapport.schema.naming import screaming
 
     return screaming(key)
 
@@ -66,8 +83,10 @@ def key_problem(
         clash = generated_names(entity.name, key) & generated_names(other_entity.name, other_key)
         if clash:
             return UserErrorCode.RESERVED_KEY, (
-                f"{key!r} would clash with the API type {min(clash)} of the custom field {other_key!r}")
+                f"{key!r} would clash with the API type {min(clash)} of the custom field {other_key!r}"
+            )
         if other_entity.name == entity.name and sort_name(other_key) == sort_name(key):
             return UserErrorCode.RESERVED_KEY, (
-                f"{key!r} and the custom field {other_key!r} would share the sort key {sort_name(key)}")
+                f"{key!r} and the custom field {other_key!r} would share the sort key {sort_name(key)}"
+            )
     return None

@@ -134,8 +134,11 @@ async def _require_values(conn: AsyncConnection, tenant_id: uuid.UUID, definitio
         return
     missing = await _rows_without_value(conn, tenant_id, definition)
     if missing:
-        raise _problem(["input", "required"], UserErrorCode.REQUIRED,
-                       f"{missing} records have no value for this field; give a default to fill them")
+        raise _problem(
+            ["input", "required"],
+            UserErrorCode.REQUIRED,
+            f"{missing} records have no value for this field; give a default to fill them",
+        )
 
 
 async def _active_count(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> int:
@@ -165,29 +168,51 @@ async def create_definition(
         raise Refused(problems)
     assert type_name in FIELD_TYPES
     taken = await conn.execute(
-        select(exists().where(definitions.c.tenant_id == tenant_id, definitions.c.entity == entity,
-                              definitions.c.key == key))
+        select(
+            exists().where(
+                definitions.c.tenant_id == tenant_id, definitions.c.entity == entity, definitions.c.key == key
+            )
+        )
     )
     if taken.scalar_one():
         raise _problem(["input", "key"], UserErrorCode.DUPLICATE, f"{key!r} is already defined (maybe archived)")
     if await _active_count(conn, tenant_id, entity) >= MAX_ACTIVE_FIELDS:
-        raise _problem(["input", "entity"], UserErrorCode.LIMIT_EXCEEDED,
-                       f"{entity} already has {MAX_ACTIVE_FIELDS} active custom fields")
-    draft = FieldDefinition(id=new_id(), entity=entity, key=key, type=type_name, label=(change.label or "").strip(),
-                            description=change.description)
+        raise _problem(
+            ["input", "entity"],
+            UserErrorCode.LIMIT_EXCEEDED,
+            f"{entity} already has {MAX_ACTIVE_FIELDS} active custom fields",
+        )
+    draft = FieldDefinition(
+        id=new_id(),
+        entity=entity,
+        key=key,
+        type=type_name,
+        label=(change.label or "").strip(),
+        description=change.description,
+    )
     config = build_config(draft, change.settings or {})
     position = change.position
     if position is None:
         last = await conn.execute(
             select(func.max(definitions.c.position)).where(
-                definitions.c.tenant_id == tenant_id, definitions.c.entity == entity)
+                definitions.c.tenant_id == tenant_id, definitions.c.entity == entity
+            )
         )
         position = (last.scalar_one() or 0) + 1
     row = (
         await conn.execute(
             insert(definitions)
-            .values(tenant_id=tenant_id, id=draft.id, entity=entity, key=key, type=type_name, label=draft.label,
-                    description=draft.description, config=config, position=position)
+            .values(
+                tenant_id=tenant_id,
+                id=draft.id,
+                entity=entity,
+                key=key,
+                type=type_name,
+                label=draft.label,
+                description=draft.description,
+                config=config,
+                position=position,
+            )
             .returning(definitions)
         )
     ).one()
@@ -197,8 +222,9 @@ async def create_definition(
     return created
 
 
-async def _options_in_use(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition,
-                          option_ids: set[str]) -> set[str]:
+async def _options_in_use(
+    conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition, option_ids: set[str]
+) -> set[str]:
     table = CUSTOMIZABLE[definition.entity].table
     used = set()
     for option_id in option_ids:
@@ -218,8 +244,11 @@ async def update_definition(
 ) -> FieldDefinition:
     """Change label, description, position or settings (options keep their ids). Raises Refused."""
     if expected_version is not None and expected_version != current.version:
-        raise _problem(["expectedVersion"], UserErrorCode.CONFLICT,
-                       f"the definition changed since you read it; its current version is {current.version}")
+        raise _problem(
+            ["expectedVersion"],
+            UserErrorCode.CONFLICT,
+            f"the definition changed since you read it; its current version is {current.version}",
+        )
     problems = _check_text(change)
     if problems:
         raise Refused(problems)
@@ -229,8 +258,9 @@ async def update_definition(
         in_use = await _options_in_use(conn, tenant_id, current, removed)
         if in_use:
             names = ", ".join(o.value for o in current.options if o.id in in_use)
-            raise _problem(["input", "options"], UserErrorCode.INVALID_STATE,
-                           f"options still in use cannot be removed: {names}")
+            raise _problem(
+                ["input", "options"], UserErrorCode.INVALID_STATE, f"options still in use cannot be removed: {names}"
+            )
     config = build_config(current, settings)
     values: dict[str, Any] = {"config": config}
     if change.label is not None:
@@ -245,8 +275,9 @@ async def update_definition(
     return updated
 
 
-async def set_archived(conn: AsyncConnection, tenant_id: uuid.UUID, current: FieldDefinition, archived: bool
-                       ) -> FieldDefinition:
+async def set_archived(
+    conn: AsyncConnection, tenant_id: uuid.UUID, current: FieldDefinition, archived: bool
+) -> FieldDefinition:
     """Archive (hide from the typed schema, keep values) or restore a field."""
     if current.archived == archived:
         return current
@@ -258,13 +289,17 @@ async def set_archived(conn: AsyncConnection, tenant_id: uuid.UUID, current: Fie
     return updated
 
 
-async def _write(conn: AsyncConnection, tenant_id: uuid.UUID, current: FieldDefinition, values: dict[str, Any]
-                 ) -> FieldDefinition:
+async def _write(
+    conn: AsyncConnection, tenant_id: uuid.UUID, current: FieldDefinition, values: dict[str, Any]
+) -> FieldDefinition:
     row = (
         await conn.execute(
             update(definitions)
-            .where(definitions.c.tenant_id == tenant_id, definitions.c.id == current.id,
-                   definitions.c.version == current.version)
+            .where(
+                definitions.c.tenant_id == tenant_id,
+                definitions.c.id == current.id,
+                definitions.c.version == current.version,
+            )
             .values(**values, version=definitions.c.version + 1, updated_at=func.now())
             .returning(definitions)
         )

@@ -29,14 +29,16 @@ class ValueProblem:
     message: str
 
 
-def _given(typed: Any, generic: Any, definitions: Mapping[str, FieldDefinition]) -> tuple[dict[str, tuple[str, Any]], list[ValueProblem]]:
+def _given(
+    typed: Any, generic: Any, definitions: Mapping[str, FieldDefinition]
+) -> tuple[dict[str, tuple[str, Any]], list[ValueProblem]]:
     """{key: (input name, value)} for every custom value the input mentions."""
     given: dict[str, tuple[str, Any]] = {}
     problems: list[ValueProblem] = []
     if typed is not None and typed is not strawberry.UNSET:
-        for key in definitions:
-            value = getattr(typed, key, strawberry.UNSET)
-            if value is not strawberry.UNSET:
+        # The tenant's typed input arrives as a dict: only keys the client sent are present.
+        for key, value in typed.items():
+            if key in definitions:
                 given[key] = ("custom", value)
     if generic is not None and generic is not strawberry.UNSET:
         if not isinstance(generic, dict):
@@ -45,11 +47,17 @@ def _given(typed: Any, generic: Any, definitions: Mapping[str, FieldDefinition])
             return given, [ValueProblem(["customFields"], UserErrorCode.LIMIT_EXCEEDED, "too many keys")]
         for key, value in generic.items():
             if key not in definitions:
-                problems.append(ValueProblem(["customFields", str(key)[:100]], UserErrorCode.UNKNOWN_FIELD,
-                                             f"no active custom field {str(key)[:100]!r} on this entity"))
+                problems.append(
+                    ValueProblem(
+                        ["customFields", str(key)[:100]],
+                        UserErrorCode.UNKNOWN_FIELD,
+                        f"no active custom field {str(key)[:100]!r} on this entity",
+                    )
+                )
             elif key in given:
-                problems.append(ValueProblem(["customFields", key], UserErrorCode.INVALID,
-                                             "given both in custom and customFields"))
+                problems.append(
+                    ValueProblem(["customFields", key], UserErrorCode.INVALID, "given both in custom and customFields")
+                )
             else:
                 given[key] = ("customFields", value)
     return given, problems
@@ -92,5 +100,7 @@ def apply_custom_values(
             if definition.default is not None:
                 result[key] = definition.default
             elif definition.required:
-                problems.append(ValueProblem(["custom", key], UserErrorCode.REQUIRED, f"{definition.label} is required"))
+                problems.append(
+                    ValueProblem(["custom", key], UserErrorCode.REQUIRED, f"{definition.label} is required")
+                )
     return result, problems

@@ -19,6 +19,8 @@ class Customer(TenantScoped, Timestamped, Versioned, Customizable, Base):
         CheckConstraint("kind IN ('PERSON', 'COMPANY')", name="kind"),
         Index("ix_customers_tenant_id_name", "tenant_id", "name"),
         Index("ix_customers_tenant_id_email", "tenant_id", "email"),
+        Index("ix_customers_tenant_id_owner_id", "tenant_id", "owner_id"),
+        Index("ix_customers_tags", "tags", postgresql_using="gin"),
         Index(
             "ix_customers_custom",
             "custom",
@@ -40,7 +42,10 @@ class Customer(TenantScoped, Timestamped, Versioned, Customizable, Base):
     address_street: Mapped[str | None]
     address_postal_code: Mapped[str | None]
     source_channel: Mapped[str | None]
-    lifecycle_stage: Mapped[str | None]
     tags: Mapped[list[str]] = mapped_column(server_default="{}")
+    # Preferences: how to reach the customer and what they care about.
+    preferred_channel: Mapped[str | None]
+    interests: Mapped[list[str]] = mapped_column(server_default="{}")
+    payment_method_preference: Mapped[str | None]
     owner_id: Mapped[uuid.UUID | None]
     deleted_at: Mapped[dt.datetime | None]

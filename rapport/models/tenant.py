@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, LargeBinary, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport.models.base import Base, TenantScoped, Timestamped, Versioned
+from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, Versioned
 
 ROLES = ("OWNER", "ADMIN", "MEMBER", "VIEWER")
 ROLE_CHECK = "role IN ('OWNER', 'ADMIN', 'MEMBER', 'VIEWER')"
@@ -27,10 +27,11 @@ class Tenant(Base):
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
-class User(TenantScoped, Timestamped, Versioned, Base):
+class User(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "users"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"]),
         Index("uq_users_tenant_id_email", "tenant_id", "email", unique=True),
         CheckConstraint(ROLE_CHECK, name="role"),
     )
@@ -38,6 +39,8 @@ class User(TenantScoped, Timestamped, Versioned, Base):
     name: Mapped[str]
     email: Mapped[str]
     role: Mapped[str]
+    team_id: Mapped[uuid.UUID | None]
+    active: Mapped[bool] = mapped_column(server_default="true")
 
 
 class ApiToken(TenantScoped, Base):

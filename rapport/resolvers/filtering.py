@@ -16,7 +16,7 @@ from rapport.errors import BadInput
 from rapport.ids import from_global_id
 from rapport.resolvers.pagination import SortKey
 from rapport.schema.declarations import Column, Entity, Reference
-from rapport.schema.filters import StringListFilter, combine, compare, is_set
+from rapport.schema.filters import FilterOps, StringListFilter, combine, compare, is_set
 
 MAX_FILTER_DEPTH = 10
 
@@ -64,10 +64,11 @@ def filter_condition(
                 clauses += compare(table.c[field.column], value, _id_parser(field.target))
     custom_filter = getattr(filter_obj, "custom", None)
     if is_set(custom_filter):
-        for key, definition in custom.items():
-            value = getattr(custom_filter, key, None)
-            if is_set(value):
-                clauses += field_type(definition.type).filter_clauses(table.c.custom, definition, value)
+        # A dict keyed by field key (the tenant's own input type), each value a dict of operators.
+        for key, ops in custom_filter.items():
+            definition = custom.get(key)
+            if definition is not None and ops is not None:
+                clauses += field_type(definition.type).filter_clauses(table.c.custom, definition, FilterOps(ops))
     for name, build in entity.extra_filters.items():
         value = getattr(filter_obj, name, None)
         if is_set(value):
@@ -114,10 +115,13 @@ def order_keys(entity: Entity, custom: Mapping[str, FieldDefinition], order_by: 
             column = table.c[core.value]
             keys.append(SortKey(core.value, column, descending, bool(column.nullable)))
         else:
-            definition = custom[custom_key.value]
+            definition = custom.get(custom_key)  # the per-tenant enum's value is the field key
+            if definition is None:
+                raise BadInput(f"unknown custom sort key {custom_key!r}")
             expr = field_type(definition.type).sort_expr(table.c.custom, definition)
             keys.append(SortKey(f"custom.{definition.key}", expr, descending, True))
     if len(keys) > 5:
         raise BadInput("order by at most 5 fields")
-    keys.append(SortKey("id", table.c.id, keys[0].descending if keys else False, False))
+    if not keys or keys[-1].name != "id":
+        keys.append(SortKey("id", table.c.id, keys[0].descending if keys else False, False))
     return keys

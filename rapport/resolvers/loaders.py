@@ -34,6 +34,8 @@ def freeze(value: Any) -> Hashable:
         return member
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
     if is_dataclass(value):
         return tuple(
             (f.name, freeze(getattr(value, f.name)))
@@ -70,6 +72,25 @@ class Loaders:
             return [found.get(i) for i in ids]
 
         return self._get(("by_id", entity.name), load)
+
+    def items(self, target: Entity, parent_column: str, order: tuple[str, ...]) -> DataLoader[uuid.UUID, list[Any]]:
+        """Every ``target`` row of each parent, as a list in ``order``, all parents in one statement."""
+
+        async def load(parent_ids: list[uuid.UUID]) -> list[list[Any]]:
+            table = target.table
+            cls = record_class(table, target.name)
+            column = table.c[parent_column]
+            stmt = (
+                select(*table.columns)
+                .where(base_condition(target, self._ctx.tenant_id), column.in_(parent_ids))
+                .order_by(*(table.c[name] for name in order))
+            )
+            grouped: dict[uuid.UUID, list[Any]] = {p: [] for p in parent_ids}
+            for record in to_records(cls, (await self._ctx.conn.execute(stmt)).all()):
+                grouped[getattr(record, parent_column)].append(record)
+            return [grouped[p] for p in parent_ids]
+
+        return self._get(("items", target.name, parent_column), load)
 
     def child_pages(
         self,

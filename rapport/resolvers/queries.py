@@ -1,10 +1,10 @@
 # Types here are built at run time; mypy cannot check annotations that name them.
 # mypy: disable-error-code="valid-type"
-"""Read resolvers, built per entity by the schema factory: global IDs, references, child connections,
+"""Read resolvers, built per entity when the base schema is generated: global IDs, references, child connections,
 root connections, ``node``/``nodes`` and custom values.
 
-Not using ``from __future__ import annotations``: the factory passes in per-tenant classes that the
-signatures below must name at definition time.
+Not using ``from __future__ import annotations``: the generated classes passed in must be named by the
+signatures below at definition time.
 """
 
 import uuid
@@ -23,7 +23,7 @@ from rapport.resolvers.loaders import freeze
 from rapport.resolvers.pagination import fetch_page, page_request
 from rapport.resolvers.records import record_class
 from rapport.schema.common import ConnectionValue, Node
-from rapport.schema.declarations import Children, Entity, Reference
+from rapport.schema.declarations import Children, Entity, Items, Reference
 from rapport.schema.entities import ENTITIES
 
 Info = strawberry.Info[RequestContext, None]
@@ -55,7 +55,7 @@ def reference_resolver(field: Reference, target: Entity, annotation: Any) -> Cal
 
 
 def children_resolver(
-    parent: Entity, field: Children, target: Entity, connection: Any, filter_cls: Any, order_cls: Any
+    field: Children, target: Entity, connection: Any, filter_cls: Any, order_cls: Any
 ) -> Callable[..., Awaitable[Any]]:
     column = field.column
 
@@ -88,6 +88,15 @@ def children_resolver(
             return await counts.load(root.id)
 
         return ConnectionValue(page, count)
+
+    return resolve
+
+
+def items_resolver(field: Items, target: Entity, target_cls: Any) -> Callable[..., Awaitable[Any]]:
+    column, order = field.column, field.order
+
+    async def resolve(root: strawberry.Parent[Any], info: Info) -> list[target_cls]:
+        return await info.context.loaders.items(target, column, order).load(root.id)  # type: ignore[no-any-return]
 
     return resolve
 

@@ -1,1 +1,1 @@
-"""GraphQL schema: shared scalars and inputs, and the per-tenant schema factory and cache."""
+"""GraphQL schema: declarations, the base schema built from them once, and per-tenant copies with custom fields."""

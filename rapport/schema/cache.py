@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.customfields.definition import schema_fingerprint
 from rapport.customfields.service import load_definitions
-from rapport.schema.factory import TenantSchema, build_schema
+from rapport.schema.tenant import TenantSchema, build_tenant_schema
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -82,7 +82,7 @@ class SchemaCache:
         future: asyncio.Future[TenantSchema] = asyncio.get_running_loop().create_future()
         self._building[fingerprint] = future
         try:
-            built = build_schema(definitions, fingerprint)
+            built = build_tenant_schema(definitions, fingerprint)
             self.builds += 1
             self._schemas.put(fingerprint, built)
             future.set_result(built)
@@ -96,10 +96,10 @@ class SchemaCache:
 
 
 @lru_cache(maxsize=1)
-def base_schema() -> TenantSchema:
+def plain_schema() -> TenantSchema:
     """The schema of a tenant without custom fields."""
-    return build_schema([], schema_fingerprint([]))
+    return build_tenant_schema([], schema_fingerprint([]))
 
 
 def base_type_names() -> set[str]:
-    return set(base_schema().schema._schema.type_map)
+    return set(plain_schema().graphql.type_map)

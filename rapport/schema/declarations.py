@@ -59,7 +59,28 @@ class Computed:
     resolve: Callable[[Any], Any]
 
 
-Field = Column | Reference | Children | Computed
+@dataclass(frozen=True)
+class Items:
+    """All of the target's rows pointing at this row, as a plain list in ``order`` (for small bounded sets:
+    order lines, pipeline stages, tracking events). Batched per parent like ``Children``."""
+
+    name: str
+    target: str
+    column: str
+    description: str
+    order: tuple[str, ...] = ("id",)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A field with its own resolver (loaders, figures); ``make`` returns the resolver for a build."""
+
+    name: str
+    description: str
+    make: Callable[[], Callable[..., Any]]
+
+
+Field = Column | Reference | Children | Computed | Items | Resolved
 
 Parser = Callable[[Any], Any]
 """Turns an input value into what is stored; raises FieldValueError with a code and message."""
@@ -99,6 +120,8 @@ class Entity:
     root_field: str | None = None
     plural: str | None = None
     soft_delete: bool = True
+    # Who may create, update and delete (MEMBER: any writer; ADMIN: configuration such as users, pipelines).
+    write_role: str = "MEMBER"
     extra_filters: dict[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
 
     @property
@@ -121,6 +144,8 @@ __all__ = [
     "Field",
     "FieldValueError",
     "Input",
+    "Items",
     "Reference",
+    "Resolved",
     "run_parser",
 ]

@@ -84,3 +84,55 @@ CustomerKindFilter = enum_filter(CustomerKind)
 GenderFilter = enum_filter(Gender)
 LifecycleStageFilter = enum_filter(LifecycleStage)
 DecisionRoleFilter = enum_filter(DecisionRole)
+
+
+def _enum(name: str, description: str, *members: str) -> type[Enum]:
+    return strawberry.enum(Enum(name, {m: m for m in members}), description=description)  # type: ignore[no-any-return]
+
+
+LeadStatus = _enum("LeadStatus", "Where a lead stands.", "NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
+StageKind = _enum("StageKind", "Whether a pipeline stage is still open, or closes the opportunity.", "OPEN", "WON", "LOST")
+OrderStatus = _enum(
+    "OrderStatus", "Where an order stands.", "PENDING", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
+    "REFUNDED",
+)
+CaseKind = _enum("CaseKind", "What a service case is about.", "RETURN", "EXCHANGE", "REPAIR", "COMPLAINT", "INQUIRY")
+CaseStatus = _enum(
+    "CaseStatus", "Where a service case stands.", "OPEN", "IN_PROGRESS", "WAITING_ON_CUSTOMER", "RESOLVED", "CLOSED"
+)
+CasePriority = _enum("CasePriority", "How urgent a service case is.", "LOW", "NORMAL", "HIGH", "URGENT")
+InteractionChannel = _enum(
+    "InteractionChannel", "How an interaction happened.", "PHONE", "EMAIL", "CHAT", "MEETING", "VISIT", "SOCIAL",
+    "SMS", "OTHER",
+)
+Direction = _enum("Direction", "Who reached out: the customer (INBOUND) or the business (OUTBOUND).", "INBOUND",
+                  "OUTBOUND")
+FeedbackKind = _enum("FeedbackKind", "What kind of feedback.", "SURVEY", "REVIEW", "COMPLAINT", "SUGGESTION")
+FeedbackStatus = _enum("FeedbackStatus", "Handling state of a complaint.", "OPEN", "ACKNOWLEDGED", "RESOLVED")
+CampaignStatus = _enum("CampaignStatus", "Where a campaign stands.", "PLANNED", "ACTIVE", "COMPLETED", "CANCELLED")
+CampaignMemberStatus = _enum(
+    "CampaignMemberStatus", "How far a campaign member got.", "TARGETED", "SENT", "RESPONDED", "CONVERTED"
+)
+TierBasis = _enum("TierBasis", "What a membership tier's threshold measures.", "LIFETIME_SPEND", "POINTS")
+LedgerAccount = _enum("LedgerAccount", "Which balance a ledger entry moves.", "POINTS", "BALANCE")
+LedgerKind = _enum(
+    "LedgerKind",
+    "Why a ledger entry moves a balance. EARN and TOP_UP add; REDEEM, SPEND and EXPIRE subtract; ADJUST may do "
+    "either.",
+    "EARN", "REDEEM", "ADJUST", "EXPIRE", "TOP_UP", "SPEND",
+)
+
+LeadStatusFilter = enum_filter(LeadStatus)
+StageKindFilter = enum_filter(StageKind)
+OrderStatusFilter = enum_filter(OrderStatus)
+CaseKindFilter = enum_filter(CaseKind)
+CaseStatusFilter = enum_filter(CaseStatus)
+CasePriorityFilter = enum_filter(CasePriority)
+InteractionChannelFilter = enum_filter(InteractionChannel)
+DirectionFilter = enum_filter(Direction)
+FeedbackKindFilter = enum_filter(FeedbackKind)
+FeedbackStatusFilter = enum_filter(FeedbackStatus)
+CampaignStatusFilter = enum_filter(CampaignStatus)
+CampaignMemberStatusFilter = enum_filter(CampaignMemberStatus)
+LedgerAccountFilter = enum_filter(LedgerAccount)
+LedgerKindFilter = enum_filter(LedgerKind)

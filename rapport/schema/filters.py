@@ -164,3 +164,26 @@ __all__ = [
     "not_",
     "or_",
 ]
+
+
+_PYTHON_NAMES = {
+    "in": "in_",
+    "isNull": "is_null",
+    "startsWith": "starts_with",
+    "containsAny": "contains_any",
+    "containsAll": "contains_all",
+    "isEmpty": "is_empty",
+}
+
+
+class FilterOps:
+    """A filter input that arrived as a dict (custom fields' per-tenant inputs), read like the strawberry
+    filter inputs: ``ops.is_null``, ``ops.in_``; absent operators read as None."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = {_PYTHON_NAMES.get(k, k): v for k, v in values.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values.get(name)

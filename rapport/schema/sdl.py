@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from graphql import print_schema
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.customfields.definition import schema_fingerprint
 from rapport.customfields.service import load_definitions
-from rapport.schema.factory import build_schema
+from rapport.schema.tenant import TenantSchema, build_tenant_schema
 from rapport.tenants import enter_tenant, find_tenant
+
+
+def sdl(schema: TenantSchema) -> str:
+    """Types in a stable order (declaration order), so committed SDL diffs stay small."""
+    return print_schema(schema.graphql)
 
 
 async def tenant_sdl(conn: AsyncConnection, slug_or_id: str) -> str:
@@ -16,4 +22,4 @@ async def tenant_sdl(conn: AsyncConnection, slug_or_id: str) -> str:
         raise LookupError(f"no tenant {slug_or_id!r}")
     await enter_tenant(conn, tenant.id)
     definitions = await load_definitions(conn, tenant.id)
-    return build_schema(definitions, schema_fingerprint(definitions)).schema.as_str()
+    return sdl(build_tenant_schema(definitions, schema_fingerprint(definitions)))

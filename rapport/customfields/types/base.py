@@ -8,7 +8,6 @@ that use it can use those indexes.
 
 from __future__ import annotations
 
-import enum
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
@@ -40,11 +39,17 @@ class ConfigProblem(Exception):
 
 
 class TypeScope(Protocol):
-    """What the schema factory offers a field type while it builds one tenant's schema."""
+    """What the schema builder offers a field type while it builds one tenant's custom types."""
 
-    def option_enum(self, definition: FieldDefinition) -> type[enum.Enum]: ...
+    def named(self, name: str) -> GraphQLNamedType:
+        """A type of the shared base schema: a scalar (String, Int, Decimal, Date, ...) or a filter input."""
+        ...
 
-    def option_filter(self, definition: FieldDefinition, *, multi: bool) -> type: ...
+    def option_enum(self, definition: FieldDefinition) -> GraphQLEnumType:
+        """The per-tenant enum of a select field's options (values are the stored option ids)."""
+        ...
+
+    def option_filter(self, definition: FieldDefinition, *, multi: bool) -> GraphQLInputObjectType: ...
 
 
 class FieldType(ABC):
@@ -71,16 +76,20 @@ class FieldType(ABC):
         self.check(stored, definition)
         return stored
 
-    @abstractmethod
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        """The (nullable) Python annotation strawberry turns into the field's GraphQL output type."""
+    # The base-schema scalar and filter input this type uses (select types build per-tenant ones instead).
+    scalar: ClassVar[str] = "String"
+    filter_input: ClassVar[str] = "StringFilter"
 
-    def input_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return self.output_type(definition, scope)
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLOutputType:
+        """The field's (nullable) GraphQL output type; values are served as stored."""
+        return scope.named(self.scalar)  # type: ignore[return-value]
 
-    @abstractmethod
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        """The filter input class for this field."""
+    def input_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
+        return scope.named(self.scalar)  # type: ignore[return-value]
+
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
+        """The filter input for this field; its operators arrive as a dict (see ``FilterOps``)."""
+        return scope.named(self.filter_input)  # type: ignore[return-value]
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         """The typed SQL value of the field (text by default)."""

@@ -7,25 +7,20 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, cast
 
 from rapport.customfields.definition import FieldDefinition
-from rapport.customfields.types.base import FieldType, FieldValueError, TypeScope
+from rapport.customfields.types.base import FieldType, FieldValueError
 from rapport.errors import UserErrorCode
-from rapport.schema.filters import BooleanFilter
 
 
 class BooleanType(FieldType):
     name = "BOOLEAN"
     description = "True or false."
+    scalar = "Boolean"
+    filter_input = "BooleanFilter"
 
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         if not isinstance(value, bool):
             raise FieldValueError(UserErrorCode.INVALID, "expected true or false")
         return value
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return bool | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return BooleanFilter
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return cast(column[definition.key].astext, Boolean)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
     FieldType,
     FieldValueError,
-    TypeScope,
     canonical_setting,
     check_range,
 )
 from rapport.errors import UserErrorCode
-from rapport.schema.filters import DateFilter
 from rapport.schema.scalars import parse_date
 
 
 class DateType(FieldType):
     name = "DATE"
     description = "A calendar date, e.g. 2024-05-01."
+    scalar = "Date"
+    filter_input = "DateFilter"
     settings = frozenset({"min", "max"})
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
@@ -40,12 +39,6 @@ class DateType(FieldType):
             raise FieldValueError(UserErrorCode.TOO_SMALL, f"must be on or after {lo}")
         if hi is not None and stored > hi:
             raise FieldValueError(UserErrorCode.TOO_LARGE, f"must be on or before {hi}")
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return dt.date | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return DateFilter
 
     def filter_value(self, value: Any) -> Any:
         return value.isoformat()

@@ -6,9 +6,8 @@ import datetime as dt
 from typing import Any
 
 from rapport.customfields.definition import FieldDefinition
-from rapport.customfields.types.base import FieldType, FieldValueError, TypeScope
+from rapport.customfields.types.base import FieldType, FieldValueError
 from rapport.errors import UserErrorCode
-from rapport.schema.filters import DateTimeFilter
 from rapport.schema.scalars import format_datetime, parse_datetime
 
 
@@ -23,18 +22,14 @@ def canonical_instant(value: dt.datetime) -> str:
 class DateTimeType(FieldType):
     name = "DATETIME"
     description = "An instant with a time zone, e.g. 2024-05-01T09:30:00+08:00; returned in UTC."
+    scalar = "DateTime"
+    filter_input = "DateTimeFilter"
 
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         try:
             return canonical_instant(parse_datetime(value))
         except (ValueError, OverflowError) as exc:
             raise FieldValueError(UserErrorCode.INVALID, str(exc) or "expected an ISO-8601 date-time") from exc
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return dt.datetime | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return DateTimeFilter
 
     def filter_value(self, value: Any) -> Any:
         return canonical_instant(value)

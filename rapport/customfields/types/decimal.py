@@ -12,12 +12,10 @@ from rapport.customfields.types.base import (
     ConfigProblem,
     FieldType,
     FieldValueError,
-    TypeScope,
     canonical_setting,
     check_range,
 )
 from rapport.errors import BadInput, UserErrorCode
-from rapport.schema.filters import DecimalFilter
 
 MAX_DIGITS = 38
 MAX_SCALE = 12
@@ -56,8 +54,9 @@ def parse_decimal(value: Any) -> pydecimal.Decimal:
 
 def _normalize(number: pydecimal.Decimal) -> pydecimal.Decimal:
     """Trailing zeros stripped, never rounded (the default context would round to 28 digits, silently)."""
-    exact = pydecimal.Context(prec=max(1, len(number.as_tuple().digits)), Emax=pydecimal.MAX_EMAX,
-                              Emin=pydecimal.MIN_EMIN)
+    exact = pydecimal.Context(
+        prec=max(1, len(number.as_tuple().digits)), Emax=pydecimal.MAX_EMAX, Emin=pydecimal.MIN_EMIN
+    )
     return number.normalize(exact)
 
 
@@ -70,7 +69,9 @@ def canonical_decimal(number: pydecimal.Decimal) -> str:
 
 class DecimalType(FieldType):
     name = "DECIMAL"
-    description = "An exact decimal number (sent and returned as a string, e.g. \"12.50\")."
+    description = 'An exact decimal number (sent and returned as a string, e.g. "12.50").'
+    scalar = "Decimal"
+    filter_input = "DecimalFilter"
     settings = frozenset({"min", "max", "scale"})
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
@@ -95,12 +96,6 @@ class DecimalType(FieldType):
         exponent = number.as_tuple().exponent
         if scale is not None and isinstance(exponent, int) and -exponent > scale:
             raise FieldValueError(UserErrorCode.INVALID, f"at most {scale} decimal places")
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return pydecimal.Decimal | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return DecimalFilter
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return cast(column[definition.key].astext, Numeric)

@@ -10,12 +10,10 @@ from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
     FieldType,
     FieldValueError,
-    TypeScope,
     canonical_setting,
     check_range,
 )
 from rapport.errors import UserErrorCode
-from rapport.schema.filters import IntFilter
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -31,6 +29,8 @@ def check_bounds(value: Any, definition: FieldDefinition) -> None:
 class IntegerType(FieldType):
     name = "INTEGER"
     description = "A whole number between -2147483648 and 2147483647."
+    scalar = "Int"
+    filter_input = "IntFilter"
     settings = frozenset({"min", "max"})
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
@@ -50,12 +50,6 @@ class IntegerType(FieldType):
 
     def check(self, stored: Any, definition: FieldDefinition) -> None:
         check_bounds(stored, definition)
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return int | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return IntFilter
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return cast(column[definition.key].astext, BigInteger)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import GraphQLInputType, GraphQLList, GraphQLNonNull, GraphQLOutputType
 from sqlalchemy import ColumnElement, false, not_, or_
 
 from rapport.customfields.definition import FieldDefinition
@@ -33,10 +34,13 @@ class MultiSelectType(FieldType):
         stored = self.parse(value, definition)
         return stored or None  # no selection is no value: isNull/isEmpty and `required` treat it so
 
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return list[scope.option_enum(definition)] | None  # type: ignore[misc]
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLOutputType:
+        return GraphQLList(GraphQLNonNull(scope.option_enum(definition)))
 
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+    def input_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
+        return GraphQLList(GraphQLNonNull(scope.option_enum(definition)))
+
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
         return scope.option_filter(definition, multi=True)
 
     def filter_clauses(

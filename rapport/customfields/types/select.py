@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 from typing import Any
 
+from graphql import GraphQLInputType, GraphQLOutputType
 from sqlalchemy import ColumnElement, Text, func
 from sqlalchemy.dialects.postgresql import array
 
@@ -34,9 +35,7 @@ def enum_name_from_label(label: str) -> str:
     return name
 
 
-def canonical_options(
-    raw: Any, setting: str = "options", current: tuple[Option, ...] = ()
-) -> list[dict[str, Any]]:
+def canonical_options(raw: Any, setting: str = "options", current: tuple[Option, ...] = ()) -> list[dict[str, Any]]:
     """Validate an options list; give new options an id and an enum value (from the label when not given).
 
     An existing option (given by its id) keeps its enum value unless a new one is given: relabelling "Gold"
@@ -52,9 +51,13 @@ def canonical_options(
     for index, item in enumerate(raw, start=1):
         label = str(item.get("label") or "").strip()
         if not label or len(label) > MAX_LABEL:
-            raise ConfigProblem(setting, UserErrorCode.INVALID, f"option {index}: a label of 1 to {MAX_LABEL} characters")
+            raise ConfigProblem(
+                setting, UserErrorCode.INVALID, f"option {index}: a label of 1 to {MAX_LABEL} characters"
+            )
         value = (
-            item.get("value") or kept_values.get(item.get("id") or "") or enum_name_from_label(label)
+            item.get("value")
+            or kept_values.get(item.get("id") or "")
+            or enum_name_from_label(label)
             or f"OPTION_{index}"
         )
         if not _ENUM_NAME.match(value) or value in ("TRUE", "FALSE", "NULL"):
@@ -105,10 +108,13 @@ class SelectType(FieldType):
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         return option_id_of(value, definition)
 
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return scope.option_enum(definition) | None
+    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLOutputType:
+        return scope.option_enum(definition)
 
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
+    def input_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
+        return scope.option_enum(definition)
+
+    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
         return scope.option_filter(definition, multi=False)
 
     def filter_value(self, value: Any) -> Any:

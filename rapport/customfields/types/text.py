@@ -7,9 +7,8 @@ from typing import Any
 import re2
 
 from rapport.customfields.definition import FieldDefinition
-from rapport.customfields.types.base import ConfigProblem, FieldType, FieldValueError, TypeScope, text_of
+from rapport.customfields.types.base import ConfigProblem, FieldType, FieldValueError, text_of
 from rapport.errors import UserErrorCode
-from rapport.schema.filters import StringFilter
 
 MAX_PATTERN_LENGTH = 500
 _RE2_OPTIONS = re2.Options()
@@ -75,9 +74,3 @@ class TextType(FieldType):
         pattern = definition.setting("regex")
         if pattern is not None and not compile_pattern(pattern).fullmatch(stored):
             raise FieldValueError(UserErrorCode.PATTERN_MISMATCH, f"must match the pattern {pattern}")
-
-    def output_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return str | None
-
-    def filter_type(self, definition: FieldDefinition, scope: TypeScope) -> Any:
-        return StringFilter

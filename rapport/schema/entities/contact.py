@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from rapport.models import Contact, table_of
-from rapport.schema.declarations import Column, Entity, Input, Reference
+from rapport.schema.declarations import Children, Column, Entity, Input, Reference
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import DecisionRole, DecisionRoleFilter
 from rapport.schema.filters import StringFilter
@@ -29,6 +29,8 @@ CONTACT = Entity(
         Column("email", str | None, "Email address (normalised).", filter=StringFilter, sort=True),
         Column("phone", str | None, "Phone number in E.164 form.", filter=StringFilter),
         Reference("customer", "Customer", "customer_id", "The company this contact works for.", required=True),
+        Children("interactions", "Interaction", "contact_id", "Interactions with this contact."),
+        Children("opportunities", "Opportunity", "contact_id", "Deals this contact is the main contact for."),
         *TIMESTAMPS,
     ),
     inputs=(

@@ -1,0 +1,90 @@
+"""The base schema: every core type and root field, with placeholders where custom fields go. Built once per
+process; each tenant's schema is a cheap copy of it (``tenant.py``)."""
+# mypy: disable-error-code="valid-type"
+
+from functools import lru_cache
+from typing import Any
+
+import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import PermissionExtension
+from strawberry.schema.config import StrawberryConfig
+
+from rapport.auth.permissions import role_at_least
+from rapport.schema import naming, scalars
+from rapport.schema.declarations import Entity
+from rapport.schema.entities import ENTITIES
+from rapport.schema.types import TYPES, TypeRegistry
+
+
+class RapportSchema(strawberry.Schema):
+    """Errors are shaped and logged once, by the request executor (with the request id)."""
+
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        return None
+
+
+def dict_or_attr(source: Any, name: str) -> Any:
+    """Default resolver: records and objects by attribute, dicts (JSON values) by key."""
+    if type(source) is dict:
+        return source.get(name)
+    return getattr(source, name)
+
+
+def _entity_mutations(entity: Entity, registry: TypeRegistry) -> dict[str, Any]:
+    from rapport.resolvers.mutations import create_resolver, delete_resolver, update_resolver
+
+    types = registry.entities[entity.name]
+    field_name = naming.lower_first(entity.name)
+    writer: list[FieldExtension] = [
+        PermissionExtension(permissions=[role_at_least(entity.write_role)()], use_directives=False)
+    ]
+    return {
+        f"{field_name}_create": strawberry.mutation(
+            resolver=create_resolver(entity, types.create_input, types.payloads["Create"], field_name),
+            description=f"Create a {entity.name}.", extensions=writer),
+        f"{field_name}_update": strawberry.mutation(
+            resolver=update_resolver(entity, types.update_input, types.payloads["Update"], field_name),
+            description=f"Change a {entity.name}. Pass the version you read as expectedVersion; a stale version "
+            "is refused with CONFLICT.", extensions=writer),
+        f"{field_name}_delete": strawberry.mutation(
+            resolver=delete_resolver(entity, types.payloads["Delete"]),
+            description=f"Delete a {entity.name}.", extensions=writer),
+    }
+
+
+def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]]:
+    from rapport.resolvers import custom_fields, queries
+
+    query: dict[str, Any] = {
+        "node": strawberry.field(resolver=queries.node, description="Fetch any object by its global ID."),
+        "nodes": strawberry.field(resolver=queries.nodes, description="Fetch objects by global IDs (at most 100)."),
+    }
+    mutation: dict[str, Any] = {}
+    for entity in ENTITIES.values():
+        types = registry.entities[entity.name]
+        if entity.root_field:
+            query[entity.root_field] = strawberry.field(
+                resolver=queries.root_resolver(entity, types.connection, types.filter, types.order),
+                description=f"{entity.name} objects, filtered and ordered, a page at a time.")
+        if entity.inputs:
+            mutation.update(_entity_mutations(entity, registry))
+    query.update(custom_fields.query_fields())
+    mutation.update(custom_fields.mutation_fields())
+    return query, mutation
+
+
+@lru_cache(maxsize=1)
+def base_schema() -> RapportSchema:
+    query_ns, mutation_ns = _root_fields(TYPES)
+    query = strawberry.type(type("Query", (), query_ns), description="Everything a token of this tenant can read.")
+    mutation = strawberry.type(type("Mutation", (), mutation_ns),
+                               description="Everything a token of this tenant can change.")
+    return RapportSchema(
+        query=query,
+        mutation=mutation,
+        types=[t.object for t in TYPES.entities.values()],
+        config=StrawberryConfig(
+            default_resolver=dict_or_attr, scalar_map={**scalars.SCALAR_MAP, **TYPES.scalar_map}
+        ),
+    )
