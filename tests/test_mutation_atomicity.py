@@ -202,6 +202,39 @@ async def test_owner_deleted_while_the_customer_is_written_is_a_user_error(
     assert await counts(tenant) == (0, 0)
 
 
+async def test_owner_deleted_while_the_customer_is_updated_is_a_user_error(
+    tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    customer = await create_customer(tenant, "Reassigned")
+    user_id = new_id()
+    async with in_tenant(owner_engine, tenant) as conn:
+        await conn.execute(
+            insert(User.__table__).values(
+                tenant_id=tenant.id, id=user_id, name="Leaving", email="leaving@x.example", role="MEMBER"
+            )
+        )
+        await conn.commit()
+    async with in_tenant(owner_engine, tenant) as conn:
+        await conn.execute(text("DELETE FROM users WHERE tenant_id = :t AND id = :u"), {"t": tenant.id, "u": user_id})
+        request = asyncio.create_task(
+            tenant.post(
+                'mutation ($id: ID!, $o: ID!) { customerUpdate(id: $id, input: {ownerId: $o, name: "New name"}, '
+                f"expectedVersion: 1) {{ {CUSTOMER_FIELDS} }} }}",
+                {"id": customer["id"], "o": to_global_id("User", user_id)},
+            )
+        )
+        await wait_until_blocked(owner_engine, "UPDATE customers")
+        await conn.commit()
+    response = await asyncio.wait_for(request, 10)
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["customerUpdate"]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("NOT_FOUND", ["input", "ownerId"])]
+    now = await tenant.data(
+        "query ($id: ID!) { node(id: $id) { ... on Customer { name version owner { id } } } }", {"id": customer["id"]}
+    )
+    assert now["node"] == {"name": "Reassigned", "version": 1, "owner": None}
+
+
 async def test_owner_deleted_during_a_multi_mutation_document_keeps_the_rest(
     tenant: Tenant, owner_engine: AsyncEngine
 ) -> None:

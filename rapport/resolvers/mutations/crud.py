@@ -138,13 +138,15 @@ def _conflict(problems: Problems, current_version: int) -> None:
     )
 
 
-async def _write(ctx: RequestContext, entity: Entity, statement: Any, problems: Problems) -> Any:
+async def _write(
+    ctx: RequestContext, entity: Entity, statement: Any, problems: Problems, values: dict[str, Any] | None = None
+) -> Any:
     """Run one write in a savepoint; constraint violations become userErrors and undo the savepoint."""
     try:
         async with ctx.conn.begin_nested():
             row = (await ctx.conn.execute(statement)).first()
     except IntegrityError as exc:
-        problems.add(*_constraint_problem(entity, exc))
+        problems.add(*_constraint_problem(entity, exc, values or {}))
         return None
     finally:
         ctx.loaders.clear()
@@ -160,7 +162,9 @@ FOREIGN_KEY_VIOLATION = "23503"
 UNIQUE_VIOLATION = "23505"
 
 
-def _constraint_problem(entity: Entity, exc: IntegrityError) -> tuple[list[str], UserErrorCode, str]:
+def _constraint_problem(
+    entity: Entity, exc: IntegrityError, values: dict[str, Any]
+) -> tuple[list[str], UserErrorCode, str]:
     """A broken database rule in the terms of the mutation's input. Validation checks every rule first, so this
     happens when a concurrent change (a referenced row deleted meanwhile) beat the write."""
     name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
@@ -172,6 +176,10 @@ def _constraint_problem(entity: Entity, exc: IntegrityError) -> tuple[list[str],
         if name is not None and constraint.name == name:
             columns = {c.name for c in constraint.columns} - {"tenant_id"}
     inputs = [item for item in entity.inputs if item.target_column in columns]
+    if not inputs and sqlstate == FOREIGN_KEY_VIOLATION:
+        # The database names the constraint differently from the metadata: the key that broke is one of the
+        # references this write set.
+        inputs = [i for i in entity.inputs if i.reference is not None and values.get(i.target_column) is not None]
     path = ["input", to_camel_case(inputs[0].name)] if len(inputs) == 1 else ["input"]
     if sqlstate == FOREIGN_KEY_VIOLATION:
         return path, UserErrorCode.NOT_FOUND, "the object this refers to no longer exists (it was just deleted)"
@@ -191,7 +199,7 @@ async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, l
         return None, problems.items
     table = entity.table
     statement = insert(table).values(tenant_id=ctx.tenant_id, id=new_id(), **values).returning(*table.columns)
-    row = await _write(ctx, entity, statement, problems)
+    row = await _write(ctx, entity, statement, problems, values)
     return (None if row is None else _record(entity, row)), problems.items
 
 
@@ -222,7 +230,7 @@ async def update(
         .values(**changed, version=table.c.version + 1, updated_at=func.now())
         .returning(*table.columns)
     )
-    row = await _write(ctx, entity, statement, problems)
+    row = await _write(ctx, entity, statement, problems, changed)
     if row is None and not problems:
         _conflict(problems, current.version + 1)
     return (None if row is None else _record(entity, row)), problems.items
