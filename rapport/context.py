@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.customfields.definition import FieldDefinition
+from rapport.tenant_settings import TenantSettings
 
 if TYPE_CHECKING:
     from rapport.resolvers.loaders import Loaders
@@ -37,6 +38,7 @@ class RequestContext:
     # Active custom field definitions by entity key (CUSTOMER, ...), then by field key.
     custom_fields: Mapping[str, Mapping[str, FieldDefinition]]
     request_id: str
+    settings: TenantSettings = field(default_factory=TenantSettings)
     loaders: Loaders = field(init=False)
     extensions: dict[str, Any] = field(default_factory=dict)
 

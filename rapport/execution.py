@@ -127,6 +127,7 @@ class Executor:
                 actor=Actor(user_id=auth.user_id, role=auth.role, token_id=auth.token_id),
                 custom_fields=tenant_schema.custom_fields,
                 request_id=request_id,
+                settings=auth.settings,
             )
             if op.operation_name is None and _operation_count(op.query) > 1:
                 # The GraphQL spec asks for operationName here; strawberry would silently run the first one.

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.ids import new_id
 from rapport.models import ApiToken, table_of
+from rapport.tenant_settings import TenantSettings
 
 PREFIX = "rpt_"
 _FORMAT = re.compile(r"^rpt_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$")
@@ -45,6 +46,7 @@ class Authenticated:
     schema_version: int
     user_id: uuid.UUID
     role: str
+    settings: TenantSettings
 
 
 _AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash)")
@@ -65,6 +67,7 @@ async def authenticate(conn: AsyncConnection, token: str) -> Authenticated | Non
         schema_version=row.schema_version,
         user_id=row.user_id,
         role=row.token_role,
+        settings=TenantSettings.from_json(row.tenant_settings),
     )
 
 

@@ -102,6 +102,8 @@ class Input:
     nullable: bool = True
     # For an input object spread over several columns (an address): parsed value -> {column: value}.
     expand: Callable[[Any], dict[str, Any]] | None = None
+    # Not a column: handed to the entity's rules as sent (e.g. an order's lines).
+    virtual: bool = False
 
     @property
     def target_column(self) -> str:

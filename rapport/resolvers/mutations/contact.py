@@ -16,7 +16,9 @@ CUSTOMER_PATH = ["input", "customerId"]
 
 
 class ContactRules(NoRules):
-    async def check(self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems) -> None:
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
         customer_id = values.get("customer_id")
         if customer_id is None or any(p.field == CUSTOMER_PATH for p in problems.items):
             return

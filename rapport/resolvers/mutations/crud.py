@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
 import strawberry
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, insert
 from sqlalchemy import update as sql_update  # `update` below is the mutation
 from sqlalchemy.exc import IntegrityError
@@ -46,16 +47,38 @@ class Problems:
         return bool(self.items)
 
 
-class Rules(Protocol):
-    """Entity-specific checks and effects, beyond what the declaration says."""
+class Refusal(Exception):
+    """Raised inside a write (``after_write``) to undo it and report problems instead."""
 
-    async def check(self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems) -> None: ...
+    def __init__(self, problems: Problems) -> None:
+        super().__init__("refused")
+        self.problems = problems
+
+
+class Rules(Protocol):
+    """Entity-specific checks and effects, beyond what the declaration says.
+
+    ``check`` runs before anything is written: it may add problems, fill defaults into ``values`` (the
+    columns to write) and read ``extras`` (input fields that are not columns, such as an order's lines).
+    ``after_write`` runs in the same savepoint as the insert or update, with the written record.
+    """
+
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None: ...
+
+    async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None: ...
 
     async def after_delete(self, ctx: RequestContext, record: Any) -> None: ...
 
 
 class NoRules:
-    async def check(self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems) -> None:
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        return None
+
+    async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None:
         return None
 
     async def after_delete(self, ctx: RequestContext, record: Any) -> None:
@@ -69,8 +92,10 @@ def rules_for(entity: Entity) -> Rules:
     return RULES.get(entity.name, NoRules())
 
 
-async def _collect(ctx: RequestContext, entity: Entity, data: Any, problems: Problems) -> dict[str, Any]:
-    """Parsed column values for the input fields the client gave."""
+async def _collect(
+    ctx: RequestContext, entity: Entity, data: Any, problems: Problems, extras: dict[str, Any]
+) -> dict[str, Any]:
+    """Parsed column values for the input fields the client gave; virtual inputs go to ``extras`` as sent."""
     values: dict[str, Any] = {}
     references: list[tuple[list[str], Entity, uuid.UUID]] = []
     for item in entity.inputs:
@@ -78,6 +103,9 @@ async def _collect(ctx: RequestContext, entity: Entity, data: Any, problems: Pro
         if raw is UNSET:
             continue
         path = ["input", to_camel_case(item.name)]
+        if item.virtual:
+            extras[item.name] = raw
+            continue
         if raw is None:
             if not item.nullable:
                 problems.add(path, UserErrorCode.REQUIRED, "may not be null")
@@ -139,14 +167,25 @@ def _conflict(problems: Problems, current_version: int) -> None:
 
 
 async def _write(
-    ctx: RequestContext, entity: Entity, statement: Any, problems: Problems, values: dict[str, Any] | None = None
+    ctx: RequestContext,
+    entity: Entity,
+    statement: Any,
+    problems: Problems,
+    values: dict[str, Any] | None = None,
+    then: Callable[[Any], Awaitable[None]] | None = None,
 ) -> Any:
-    """Run one write in a savepoint; constraint violations become userErrors and undo the savepoint."""
+    """Run one write (and ``then`` with its record) in a savepoint; constraint violations and refusals become
+    userErrors and undo the savepoint."""
     try:
         async with ctx.conn.begin_nested():
             row = (await ctx.conn.execute(statement)).first()
+            if row is not None and then is not None:
+                await then(row)
     except IntegrityError as exc:
         problems.add(*_constraint_problem(entity, exc, values or {}))
+        return None
+    except Refusal as refusal:
+        problems.items.extend(refusal.problems.items)
         return None
     finally:
         ctx.loaders.clear()
@@ -190,17 +229,31 @@ def _constraint_problem(
 
 async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, list[UserError]]:
     problems = Problems()
-    values = await _collect(ctx, entity, data, problems)
+    extras: dict[str, Any] = {}
+    values = await _collect(ctx, entity, data, problems, extras)
     custom = _custom(ctx, entity, data, {}, problems, creating=True)
     if custom is not None:
         values["custom"] = custom
-    await rules_for(entity).check(ctx, values, None, problems)
+    rules = rules_for(entity)
+    await rules.check(ctx, values, None, problems, extras)
     if problems:
         return None, problems.items
     table = entity.table
-    statement = insert(table).values(tenant_id=ctx.tenant_id, id=new_id(), **values).returning(*table.columns)
-    row = await _write(ctx, entity, statement, problems, values)
-    return (None if row is None else _record(entity, row)), problems.items
+    values.setdefault("id", new_id())
+    statement = insert(table).values(tenant_id=ctx.tenant_id, **values).returning(*table.columns)
+
+    async def then(row: Any) -> None:
+        await rules.after_write(ctx, _record(entity, row), None, extras)
+
+    row = await _write(ctx, entity, statement, problems, values, then)
+    return (None if row is None else await _reread(ctx, entity, row)), problems.items
+
+
+async def _reread(ctx: RequestContext, entity: Entity, row: Any) -> Any:
+    """The record as written; re-read when ``after_write`` may have changed it (e.g. an order's totals)."""
+    if not getattr(rules_for(entity), "rewrites", False):
+        return _record(entity, row)
+    return await ctx.loaders.by_id(entity).load(row.id)
 
 
 async def update(
@@ -213,15 +266,18 @@ async def update(
     if current.version != expected_version:
         _conflict(problems, current.version)
         return None, problems.items
-    values = await _collect(ctx, entity, data, problems)
-    custom = _custom(ctx, entity, data, current.custom, problems, creating=False)
-    if custom is not None and custom != current.custom:
-        values["custom"] = custom
-    await rules_for(entity).check(ctx, values, current, problems)
+    extras: dict[str, Any] = {}
+    values = await _collect(ctx, entity, data, problems, extras)
+    if entity.custom_entity is not None:
+        custom = _custom(ctx, entity, data, current.custom, problems, creating=False)
+        if custom is not None and custom != current.custom:
+            values["custom"] = custom
+    rules = rules_for(entity)
+    await rules.check(ctx, values, current, problems, extras)
     if problems:
         return None, problems.items
     changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-    if not changed:
+    if not changed and not extras:
         return current, []
     table = entity.table
     statement = (
@@ -230,10 +286,14 @@ async def update(
         .values(**changed, version=table.c.version + 1, updated_at=func.now())
         .returning(*table.columns)
     )
-    row = await _write(ctx, entity, statement, problems, changed)
+
+    async def then(row: Any) -> None:
+        await rules.after_write(ctx, _record(entity, row), current, extras)
+
+    row = await _write(ctx, entity, statement, problems, changed, then)
     if row is None and not problems:
         _conflict(problems, current.version + 1)
-    return (None if row is None else _record(entity, row)), problems.items
+    return (None if row is None else await _reread(ctx, entity, row)), problems.items
 
 
 async def delete(
@@ -247,16 +307,21 @@ async def delete(
         _conflict(problems, current.version)
         return None, problems.items
     table = entity.table
-    statement = (
-        sql_update(table)
-        .where(base_condition(entity, ctx.tenant_id), table.c.id == current.id, table.c.version == current.version)
-        .values(deleted_at=func.now(), version=table.c.version + 1, updated_at=func.now())
-        .returning(table.c.id)
-    )
-    async with ctx.conn.begin_nested():
-        row = await _write(ctx, entity, statement, problems)
-        if row is not None:
-            await rules_for(entity).after_delete(ctx, current)
+    matches = (base_condition(entity, ctx.tenant_id), table.c.id == current.id, table.c.version == current.version)
+    if entity.soft_delete:
+        statement: Any = (
+            sql_update(table)
+            .where(*matches)
+            .values(deleted_at=func.now(), version=table.c.version + 1, updated_at=func.now())
+            .returning(table.c.id)
+        )
+    else:
+        statement = sql_delete(table).where(*matches).returning(table.c.id)
+
+    async def then(row: Any) -> None:
+        await rules_for(entity).after_delete(ctx, current)
+
+    row = await _write(ctx, entity, statement, problems, None, then)
     if row is None:
         if not problems:
             _conflict(problems, current.version + 1)

@@ -16,7 +16,9 @@ from rapport.schema.entities.customer import CUSTOMER
 
 
 class CustomerRules(NoRules):
-    async def check(self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems) -> None:
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
         if current is None or current.kind == "PERSON" or values.get("kind", current.kind) != "PERSON":
             return
         # Lock the customer before looking at its contacts: contactCreate holds FOR SHARE on it, so no contact

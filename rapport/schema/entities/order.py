@@ -64,7 +64,7 @@ ORDER = Entity(
         Input("customer_id", strawberry.ID, "Who placed the order.", required=True, reference="Customer",
               nullable=False),
         Input("items", list[OrderItemInput] | None, "The lines (replaced as a whole; only while PENDING).",
-              nullable=False),
+              virtual=True),
         Input("order_number", str | None, "Unique in the tenant; generated when not given.", parse=text(64),
               nullable=False),
         Input("currency", str | None, "ISO 4217 code; default: the tenant's currency.", parse=currency_code,

@@ -1,0 +1,112 @@
+"""Rules for entities with small needs: feedback, campaigns and members, products, pipelines, users."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import update
+
+from rapport.context import ROLE_RANK, RequestContext
+from rapport.errors import UserErrorCode
+from rapport.resolvers.filtering import base_condition
+from rapport.resolvers.mutations.common import belongs_to, default_currency, effective
+from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
+from rapport.schema.entities.pipeline import PIPELINE
+
+
+class CurrencyRules(NoRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        default_currency(ctx, values, current)
+
+
+class CampaignRules(CurrencyRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        await super().check(ctx, values, current, problems, extras)
+        starts, ends = effective(values, current, "starts_on"), effective(values, current, "ends_on")
+        if starts is not None and ends is not None and ends < starts:
+            problems.add(["input", "endsOn"], UserErrorCode.INVALID, "the campaign ends before it starts")
+
+
+class CampaignMemberRules(NoRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        customer, lead = effective(values, current, "customer_id"), effective(values, current, "lead_id")
+        if (customer is None) == (lead is None):
+            problems.add(["input", "customerId"], UserErrorCode.INVALID, "give exactly one of customerId or leadId")
+        if current is not None and "campaign_id" in values and values["campaign_id"] != current.campaign_id:
+            problems.add(["input", "campaignId"], UserErrorCode.INVALID_STATE, "a member cannot move between campaigns")
+        if values.get("status") == "RESPONDED" and effective(values, current, "responded_at") is None:
+            values["responded_at"] = dt.datetime.now(dt.UTC)
+
+
+class FeedbackRules(NoRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        if current is None and values.get("kind") == "COMPLAINT":
+            values.setdefault("status", "OPEN")
+        await belongs_to(ctx, problems, child="Order", child_id=values.get("order_id"), column="customer_id",
+                         parent_id=effective(values, current, "customer_id"), path=["input", "orderId"],
+                         what="the order is another customer's")
+
+
+class PipelineRules(NoRules):
+    async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None:
+        if record.is_default:  # one default pipeline: the others stop being it
+            pipelines = PIPELINE.table
+            await ctx.conn.execute(
+                update(pipelines)
+                .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.is_default, pipelines.c.id != record.id)
+                .values(is_default=False, version=pipelines.c.version + 1)
+            )
+
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        if values.get("is_default") and (current is None or not current.is_default):
+            # Clear the old default first, so the partial unique index never sees two.
+            pipelines = PIPELINE.table
+            await ctx.conn.execute(
+                update(pipelines)
+                .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.is_default)
+                .values(is_default=False, version=pipelines.c.version + 1)
+            )
+        if current is not None and current.is_default and values.get("is_default") is False:
+            problems.add(["input", "isDefault"], UserErrorCode.INVALID_STATE,
+                         "make another pipeline the default instead")
+
+
+class PipelineStageRules(NoRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        if current is not None and "pipeline_id" in values and values["pipeline_id"] != current.pipeline_id:
+            problems.add(["input", "pipelineId"], UserErrorCode.INVALID_STATE, "a stage cannot move to another pipeline")
+
+
+class UserRules(NoRules):
+    async def check(
+        self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
+    ) -> None:
+        role = values.get("role")
+        if role is not None and ROLE_RANK[role] > ROLE_RANK[ctx.actor.role]:
+            problems.add(["input", "role"], UserErrorCode.FORBIDDEN, f"you cannot grant {role}")
+        if current is not None and current.role == "OWNER" and ctx.actor.role != "OWNER" and values:
+            problems.add(["id"], UserErrorCode.FORBIDDEN, "only an OWNER may change an owner")
+
+
+RULES.update(
+    Product=CurrencyRules(),
+    Campaign=CampaignRules(),
+    CampaignMember=CampaignMemberRules(),
+    Feedback=FeedbackRules(),
+    Pipeline=PipelineRules(),
+    PipelineStage=PipelineStageRules(),
+    User=UserRules(),
+)
