@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
 
+from rapport import metrics
 from rapport.config import Settings, get_settings
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
@@ -133,6 +134,7 @@ class AppState:
         if self.database is None:
             self.database = open_database(self.settings)
         engine = self.database.app_engine(self.settings)
+        metrics.count_statements(engine)
         self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size))
 
     async def stop(self) -> None:
@@ -173,12 +175,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return ORJSONResponse({"status": "migrations pending", "current": current, "head": head}, status_code=503)
         return ORJSONResponse({"status": "ready", "migration": current})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
     endpoint = GraphQLEndpoint(state)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -4,6 +4,7 @@ transaction (tenant set by the same statement that checks the token), execute, c
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
+from rapport import metrics
 from rapport.auth.tokens import authenticate
 from rapport.context import Actor, RequestContext
 from rapport.errors import BadInput
@@ -90,6 +92,13 @@ class Executor:
         self.cache = cache
 
     async def run(self, token: str | None, op: Operation, *, allow_mutations: bool = True) -> Outcome:
+        started = time.perf_counter()
+        outcome = await self._answer(token, op, allow_mutations)
+        metrics.LATENCY.observe(time.perf_counter() - started)
+        metrics.REQUESTS.labels(_outcome_label(outcome)).inc()
+        return outcome
+
+    async def _answer(self, token: str | None, op: Operation, allow_mutations: bool) -> Outcome:
         request_id = uuid.uuid4().hex[:16]
         if not allow_mutations and _is_mutation(op):
             return Outcome(405, {"errors": [error("Mutations must be sent with POST.", "METHOD_NOT_ALLOWED")]})
@@ -184,6 +193,12 @@ def _operation_count(query: str) -> int:
     except GraphQLSyntaxError:
         return 1
     return sum(1 for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def _outcome_label(outcome: Outcome) -> str:
+    if outcome.status == 200:
+        return "errors" if outcome.body.get("errors") else "ok"
+    return {401: "unauthenticated", 503: "unavailable"}.get(outcome.status, "bad_request")
 
 
 def _is_mutation(op: Operation) -> bool:

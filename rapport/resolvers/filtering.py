@@ -4,10 +4,12 @@ custom field filters and sorts exactly like a core one."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields, is_dataclass
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
+import strawberry
 from sqlalchemy import ColumnElement, Table, and_, false, not_, or_
 
 from rapport.customfields.definition import FieldDefinition
@@ -16,9 +18,11 @@ from rapport.errors import BadInput
 from rapport.ids import from_global_id
 from rapport.resolvers.pagination import SortKey
 from rapport.schema.declarations import Column, Entity, Reference
-from rapport.schema.filters import FilterOps, StringListFilter, combine, compare, is_set
+from rapport.schema.filters import FilterOps, StringListFilter, combine, compare, is_set, no_nul
 
 MAX_FILTER_DEPTH = 10
+# All values in one filter, however nested: keeps every query far below PostgreSQL's 65,535 parameters.
+MAX_FILTER_VALUES = 2000
 
 
 def base_condition(entity: Entity, tenant_id: uuid.UUID) -> ColumnElement[bool]:
@@ -41,11 +45,26 @@ def _id_parser(type_name: str) -> Callable[[Any], uuid.UUID]:
     return lambda value: id_of(value, type_name)
 
 
+def count_values(value: Any) -> int:
+    """How many operand values a filter input holds, nesting included."""
+    if value is None or value is strawberry.UNSET:
+        return 0
+    if isinstance(value, list | tuple):
+        return sum(count_values(v) for v in value) or 1
+    if isinstance(value, dict):
+        return sum(count_values(v) for v in value.values())
+    if is_dataclass(value) and not isinstance(value, type):
+        return sum(count_values(getattr(value, f.name)) for f in fields(value))
+    return 1
+
+
 def filter_condition(
     entity: Entity, custom: Mapping[str, FieldDefinition], filter_obj: Any, depth: int = 0
 ) -> ColumnElement[bool]:
     if not is_set(filter_obj):
         return combine([])
+    if depth == 0 and count_values(filter_obj) > MAX_FILTER_VALUES:
+        raise BadInput(f"a filter may hold at most {MAX_FILTER_VALUES} values in all")
     if depth > MAX_FILTER_DEPTH:
         raise BadInput(f"filters nest at most {MAX_FILTER_DEPTH} levels deep")
     table = entity.table
@@ -91,9 +110,9 @@ def _column_clauses(table: Table, field: Column, value: Any) -> list[ColumnEleme
     if field.filter is StringListFilter:
         clauses: list[ColumnElement[bool]] = []
         if is_set(value.contains_any):
-            clauses.append(column.overlap(value.contains_any))
+            clauses.append(column.overlap(no_nul(value.contains_any)))
         if is_set(value.contains_all):
-            clauses.append(column.contains(value.contains_all))
+            clauses.append(column.contains(no_nul(value.contains_all)))
         if is_set(value.is_empty):
             empty = column == []
             clauses.append(empty if value.is_empty else not_(empty))

@@ -103,7 +103,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         if len(cursor) > 4096:
             raise ValueError
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(data, list) or data[0] != ordering_tag(keys) or len(data) != len(keys) + 1:
+        if not isinstance(data, list) or len(data) != len(keys) + 1 or data[0] != ordering_tag(keys):
             raise ValueError
         return [_typed(value, key) for value, key in zip(data[1:], keys, strict=True)]
     except (ValueError, TypeError, binascii.Error, decimal.InvalidOperation, orjson.JSONDecodeError) as exc:
@@ -114,6 +114,8 @@ def _typed(value: Any, key: SortKey) -> Any:
     if value is None:
         return None
     python_type = key.expr.type.python_type
+    if python_type in (dt.datetime, dt.date, decimal.Decimal, uuid.UUID) and not isinstance(value, str):
+        raise ValueError("cursor value has the wrong type")
     if python_type is dt.datetime:
         return dt.datetime.fromisoformat(value)
     if python_type is dt.date:

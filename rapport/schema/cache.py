@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from rapport import metrics
 from rapport.customfields.definition import schema_fingerprint
 from rapport.customfields.service import load_definitions
 from rapport.schema.tenant import TenantSchema, build_tenant_schema
@@ -84,6 +85,7 @@ class SchemaCache:
         try:
             built = build_tenant_schema(definitions, fingerprint)
             self.builds += 1
+            metrics.SCHEMA_BUILDS.inc()
             self._schemas.put(fingerprint, built)
             future.set_result(built)
             return built

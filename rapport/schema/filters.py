@@ -115,10 +115,21 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; such an operand is the client's mistake, not a server error."""
+    if isinstance(value, str) and "\x00" in value:
+        raise BadInput("filter text may not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            no_nul(item)
+    return value
+
+
 def compare(expr: ColumnElement[Any], filter_obj: Any, adapt: Adapt = lambda v: v) -> list[ColumnElement[bool]]:
     """SQL conditions for a scalar filter input applied to ``expr`` (all must hold)."""
     clauses: list[ColumnElement[bool]] = []
     for op, value in set_operators(filter_obj):
+        no_nul(value)
         if op == "is_null":
             clauses.append(expr.is_(None) if value else expr.is_not(None))
         elif op == "in_":
