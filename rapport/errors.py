@@ -33,6 +33,8 @@ class UserErrorCode(Enum):
     FORBIDDEN = "FORBIDDEN"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     INVALID_STATE = "INVALID_STATE"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 USER_ERROR_DESCRIPTIONS: dict[str, str] = {
@@ -56,6 +58,8 @@ USER_ERROR_DESCRIPTIONS: dict[str, str] = {
     "FORBIDDEN": "Your role may not change this.",
     "LIMIT_EXCEEDED": "A limit was reached (for example, active custom fields per entity).",
     "INVALID_STATE": "The object is not in a state that allows this operation.",
+    "INSUFFICIENT_BALANCE": "The points or stored balance would go below zero; nothing was recorded.",
+    "IDEMPOTENCY_KEY_REUSED": "The reference or idempotency key was already used for a different request.",
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.auth import tokens
 from rapport.ids import new_id
-from rapport.models import ApiToken, Tenant, User, table_of
+from rapport.models import ApiToken, Pipeline, PipelineStage, Tenant, User, table_of
 
 ROLES = ("OWNER", "ADMIN", "MEMBER", "VIEWER")
 _SET_TENANT = text("SELECT set_config('rapport.tenant_id', :tenant, true)")
@@ -45,6 +45,34 @@ class CreatedTenant:
     tenant: TenantRef
     owner_id: uuid.UUID
     token: str
+
+
+# The default sales process every tenant starts with: (name, win probability %, kind).
+DEFAULT_STAGES = (
+    ("Potential", 10, "OPEN"),
+    ("Qualified", 20, "OPEN"),
+    ("Needs analysis", 40, "OPEN"),
+    ("Proposal", 60, "OPEN"),
+    ("Negotiation", 80, "OPEN"),
+    ("Won", 100, "WON"),
+    ("Lost", 0, "LOST"),
+)
+
+
+async def create_default_pipeline(conn: AsyncConnection, tenant_id: uuid.UUID) -> uuid.UUID:
+    pipeline_id = new_id()
+    await conn.execute(
+        insert(table_of(Pipeline)).values(tenant_id=tenant_id, id=pipeline_id, name="Sales", is_default=True)
+    )
+    await conn.execute(
+        insert(table_of(PipelineStage)),
+        [
+            {"tenant_id": tenant_id, "id": new_id(), "pipeline_id": pipeline_id, "name": name, "position": position,
+             "probability": probability, "kind": kind}
+            for position, (name, probability, kind) in enumerate(DEFAULT_STAGES, start=1)
+        ],
+    )
+    return pipeline_id
 
 
 async def find_tenant(conn: AsyncConnection, slug_or_id: str) -> TenantRef | None:
@@ -96,6 +124,7 @@ async def create_tenant(
             role="OWNER",
         )
     )
+    await create_default_pipeline(conn, tenant_id)
     token = await tokens.issue(conn, tenant_id, owner_id, "OWNER", name="owner token (tenant create)")
     return CreatedTenant(TenantRef(tenant_id, chosen, name), owner_id, token)
 

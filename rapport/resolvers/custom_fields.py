@@ -12,11 +12,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.extensions.field_extension import FieldExtension
-from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
 
-from rapport.auth.permissions import IsAdmin
 from rapport.context import RequestContext
 from rapport.customfields import service
 from rapport.customfields.definition import FieldDefinition
@@ -26,6 +23,7 @@ from rapport.errors import UserErrorCode
 from rapport.ids import from_global_id, to_global_id
 from rapport.schema.common import UserError
 from rapport.schema.entities import CUSTOMIZABLE
+from rapport.schema.roots import RootField
 from rapport.schema.enums import make_enum
 
 Info = strawberry.Info[RequestContext, None]
@@ -283,27 +281,26 @@ async def custom_field_restore(info: Info, id: strawberry.ID) -> CustomFieldPayl
     return await _run(ctx, service.set_archived(ctx.conn, ctx.tenant_id, current, archived=False))
 
 
-def query_fields() -> dict[str, Any]:
-    return {"custom_field_definitions": strawberry.field(resolver=custom_field_definitions)}
-
-
-def mutation_fields() -> dict[str, Any]:
-    admin: list[FieldExtension] = [PermissionExtension(permissions=[IsAdmin()], use_directives=False)]
+def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
     return {
-        "custom_field_create": strawberry.mutation(
-            resolver=custom_field_create,
-            extensions=admin,
-            description="Add a custom field. It appears, typed, in the tenant's schema on the next request.",
+        "custom_field_definitions": RootField(
+            custom_field_definitions, "The tenant's custom field definitions, in display order."
+        )
+    }
+
+
+def mutation_fields(objects: dict[str, Any]) -> dict[str, RootField]:
+    return {
+        "custom_field_create": RootField(
+            custom_field_create,
+            "Add a custom field. It appears, typed, in the tenant's schema on the next request.",
+            role="ADMIN",
         ),
-        "custom_field_update": strawberry.mutation(
-            resolver=custom_field_update,
-            extensions=admin,
-            description="Change a field's label, description, settings or options (option ids never change).",
+        "custom_field_update": RootField(
+            custom_field_update,
+            "Change a field's label, description, settings or options (option ids never change).",
+            role="ADMIN",
         ),
-        "custom_field_archive": strawberry.mutation(
-            resolver=custom_field_archive, extensions=admin, description=custom_field_archive.__doc__
-        ),
-        "custom_field_restore": strawberry.mutation(
-            resolver=custom_field_restore, extensions=admin, description=custom_field_restore.__doc__
-        ),
+        "custom_field_archive": RootField(custom_field_archive, custom_field_archive.__doc__ or "", role="ADMIN"),
+        "custom_field_restore": RootField(custom_field_restore, custom_field_restore.__doc__ or "", role="ADMIN"),
     }

@@ -61,6 +61,10 @@ class Loaders:
         """Forget everything loaded so far (after a write)."""
         self._loaders.clear()
 
+    def batch(self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """A loader for a computed value (figures, scores): one call of ``load`` per batch of keys."""
+        return self._get(("batch", name), load)
+
     def by_id(self, entity: Entity) -> DataLoader[uuid.UUID, Any]:
         """Records by id (None when missing, deleted, or another tenant's)."""
 

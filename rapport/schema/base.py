@@ -14,6 +14,7 @@ from rapport.auth.permissions import role_at_least
 from rapport.schema import naming, scalars
 from rapport.schema.declarations import Entity
 from rapport.schema.entities import ENTITIES
+from rapport.schema.roots import RootField
 from rapport.schema.types import TYPES, TypeRegistry
 
 
@@ -39,7 +40,7 @@ def _entity_mutations(entity: Entity, registry: TypeRegistry) -> dict[str, Any]:
     writer: list[FieldExtension] = [
         PermissionExtension(permissions=[role_at_least(entity.write_role)()], use_directives=False)
     ]
-    return {
+    fields = {
         f"{field_name}_create": strawberry.mutation(
             resolver=create_resolver(entity, types.create_input, types.payloads["Create"], field_name),
             description=f"Create a {entity.name}.", extensions=writer),
@@ -47,14 +48,32 @@ def _entity_mutations(entity: Entity, registry: TypeRegistry) -> dict[str, Any]:
             resolver=update_resolver(entity, types.update_input, types.payloads["Update"], field_name),
             description=f"Change a {entity.name}. Pass the version you read as expectedVersion; a stale version "
             "is refused with CONFLICT.", extensions=writer),
-        f"{field_name}_delete": strawberry.mutation(
-            resolver=delete_resolver(entity, types.payloads["Delete"]),
-            description=f"Delete a {entity.name}.", extensions=writer),
     }
+    if entity.deletable:
+        fields[f"{field_name}_delete"] = strawberry.mutation(
+            resolver=delete_resolver(entity, types.payloads["Delete"]),
+            description=f"Delete a {entity.name}.", extensions=writer)
+    return fields
+
+
+def _extension_modules() -> list[Any]:
+    """Modules with hand-written root fields: ``query_fields(objects)`` / ``mutation_fields(objects)``."""
+    from rapport.resolvers import custom_fields, customer_figures, reports, tenant
+    from rapport.resolvers.mutations import lead_convert, ledger, opportunity_stage, shipment
+
+    return [tenant, customer_figures, reports, custom_fields, lead_convert, opportunity_stage, shipment, ledger]
+
+
+def _root_field(name: str, spec: RootField, *, mutation: bool) -> Any:
+    extensions: list[FieldExtension] = []
+    if spec.role != "VIEWER":
+        extensions.append(PermissionExtension(permissions=[role_at_least(spec.role)()], use_directives=False))
+    make = strawberry.mutation if mutation else strawberry.field
+    return make(resolver=spec.resolver, description=spec.description, extensions=extensions)
 
 
 def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]]:
-    from rapport.resolvers import custom_fields, queries
+    from rapport.resolvers import queries
 
     query: dict[str, Any] = {
         "node": strawberry.field(resolver=queries.node, description="Fetch any object by its global ID."),
@@ -69,8 +88,14 @@ def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]
                 description=f"{entity.name} objects, filtered and ordered, a page at a time.")
         if entity.inputs:
             mutation.update(_entity_mutations(entity, registry))
-    query.update(custom_fields.query_fields())
-    mutation.update(custom_fields.mutation_fields())
+    objects = {name: t.object for name, t in registry.entities.items()}
+    for module in _extension_modules():
+        if hasattr(module, "query_fields"):
+            for name, spec in module.query_fields(objects).items():
+                query[name] = _root_field(name, spec, mutation=False)
+        if hasattr(module, "mutation_fields"):
+            for name, spec in module.mutation_fields(objects).items():
+                mutation[name] = _root_field(name, spec, mutation=True)
     return query, mutation
 
 

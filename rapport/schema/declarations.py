@@ -7,7 +7,7 @@ ordering, inputs and mutations for one tenant, adding that tenant's custom field
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,11 +73,12 @@ class Items:
 
 @dataclass(frozen=True)
 class Resolved:
-    """A field with its own resolver (loaders, figures); ``make`` returns the resolver for a build."""
+    """A field with its own resolver (loaders, figures). ``make`` gets the generated object types by name
+    (still being filled, so they can be referenced) and returns the resolver."""
 
     name: str
     description: str
-    make: Callable[[], Callable[..., Any]]
+    make: Callable[[Mapping[str, Any]], Callable[..., Any]]
 
 
 Field = Column | Reference | Children | Computed | Items | Resolved
@@ -124,6 +125,8 @@ class Entity:
     soft_delete: bool = True
     # Who may create, update and delete (MEMBER: any writer; ADMIN: configuration such as users, pipelines).
     write_role: str = "MEMBER"
+    # False: no delete mutation (users are deactivated, not deleted: their history points at them).
+    deletable: bool = True
     extra_filters: dict[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
 
     @property

@@ -198,7 +198,8 @@ class _Builder:
                 namespace[f.name] = strawberry.field(
                     resolver=queries.items_resolver(f, ENTITIES[f.target], target), description=f.description)
             elif isinstance(f, Resolved):
-                namespace[f.name] = strawberry.field(resolver=f.make(), description=f.description)
+                objects = {name: t.object for name, t in self.types.items()}
+                namespace[f.name] = strawberry.field(resolver=f.make(objects), description=f.description)
         if holders:
             namespace["custom"] = strawberry.field(
                 resolver=queries.custom_resolver(holders.output), description="The tenant's custom fields, typed.")

@@ -148,7 +148,7 @@ def _custom(
     return custom
 
 
-async def _load_current(ctx: RequestContext, entity: Entity, global_id: str, problems: Problems) -> Any:
+async def load_current(ctx: RequestContext, entity: Entity, global_id: str, problems: Problems) -> Any:
     decoded = from_global_id(global_id)
     record = None
     if decoded is not None and decoded[0] == entity.name:
@@ -158,7 +158,7 @@ async def _load_current(ctx: RequestContext, entity: Entity, global_id: str, pro
     return record
 
 
-def _conflict(problems: Problems, current_version: int) -> None:
+def conflict(problems: Problems, current_version: int) -> None:
     problems.add(
         ["expectedVersion"],
         UserErrorCode.CONFLICT,
@@ -260,11 +260,11 @@ async def update(
     ctx: RequestContext, entity: Entity, global_id: str, data: Any, expected_version: int
 ) -> tuple[Any, list[UserError]]:
     problems = Problems()
-    current = await _load_current(ctx, entity, global_id, problems)
+    current = await load_current(ctx, entity, global_id, problems)
     if current is None:
         return None, problems.items
     if current.version != expected_version:
-        _conflict(problems, current.version)
+        conflict(problems, current.version)
         return None, problems.items
     extras: dict[str, Any] = {}
     values = await _collect(ctx, entity, data, problems, extras)
@@ -292,7 +292,7 @@ async def update(
 
     row = await _write(ctx, entity, statement, problems, changed, then)
     if row is None and not problems:
-        _conflict(problems, current.version + 1)
+        conflict(problems, current.version + 1)
     return (None if row is None else await _reread(ctx, entity, row)), problems.items
 
 
@@ -300,11 +300,11 @@ async def delete(
     ctx: RequestContext, entity: Entity, global_id: str, expected_version: int | None
 ) -> tuple[str | None, list[UserError]]:
     problems = Problems()
-    current = await _load_current(ctx, entity, global_id, problems)
+    current = await load_current(ctx, entity, global_id, problems)
     if current is None:
         return None, problems.items
     if expected_version is not None and current.version != expected_version:
-        _conflict(problems, current.version)
+        conflict(problems, current.version)
         return None, problems.items
     table = entity.table
     matches = (base_condition(entity, ctx.tenant_id), table.c.id == current.id, table.c.version == current.version)
@@ -324,7 +324,7 @@ async def delete(
     row = await _write(ctx, entity, statement, problems, None, then)
     if row is None:
         if not problems:
-            _conflict(problems, current.version + 1)
+            conflict(problems, current.version + 1)
         return None, problems.items
     return to_global_id(entity.name, current.id), []
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, select, update
 
 from rapport.context import ROLE_RANK, RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.filtering import base_condition
 from rapport.resolvers.mutations.common import belongs_to, default_currency, effective
-from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
+from rapport.resolvers.mutations.crud import RULES, NoRules, Problems, Refusal
+from rapport.schema.entities.opportunity import OPPORTUNITY
 from rapport.schema.entities.pipeline import PIPELINE
+from rapport.schema.entities.user import USER
 
 
 class CurrencyRules(NoRules):
@@ -57,6 +59,13 @@ class FeedbackRules(NoRules):
 
 
 class PipelineRules(NoRules):
+    async def after_delete(self, ctx: RequestContext, record: Any) -> None:
+        if record.is_default:
+            problems = Problems()
+            problems.add(["id"], UserErrorCode.INVALID_STATE, "make another pipeline the default first")
+            raise Refusal(problems)
+        await _refuse_if_used(ctx, "pipeline_id", record, "pipeline")
+
     async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None:
         if record.is_default:  # one default pipeline: the others stop being it
             pipelines = PIPELINE.table
@@ -82,7 +91,21 @@ class PipelineRules(NoRules):
                          "make another pipeline the default instead")
 
 
+async def _refuse_if_used(ctx: RequestContext, column: str, record: Any, what: str) -> None:
+    opportunities = OPPORTUNITY.table
+    used = await ctx.conn.execute(
+        select(exists().where(base_condition(OPPORTUNITY, ctx.tenant_id), opportunities.c[column] == record.id))
+    )
+    if used.scalar_one():
+        problems = Problems()
+        problems.add(["id"], UserErrorCode.INVALID_STATE, f"the {what} still has opportunities; move them first")
+        raise Refusal(problems)
+
+
 class PipelineStageRules(NoRules):
+    async def after_delete(self, ctx: RequestContext, record: Any) -> None:
+        await _refuse_if_used(ctx, "stage_id", record, "stage")
+
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
@@ -101,7 +124,17 @@ class UserRules(NoRules):
             problems.add(["id"], UserErrorCode.FORBIDDEN, "only an OWNER may change an owner")
 
 
+class TeamRules(NoRules):
+    async def after_delete(self, ctx: RequestContext, record: Any) -> None:
+        users = USER.table
+        await ctx.conn.execute(
+            update(users).where(users.c.tenant_id == ctx.tenant_id, users.c.team_id == record.id)
+            .values(team_id=None, version=users.c.version + 1)
+        )
+
+
 RULES.update(
+    Team=TeamRules(),
     Product=CurrencyRules(),
     Campaign=CampaignRules(),
     CampaignMember=CampaignMemberRules(),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import strawberry
 
 from rapport.models import Customer, table_of
-from rapport.schema.declarations import Children, Column, Computed, Entity, Input, Reference
+from rapport.schema.declarations import Children, Column, Computed, Entity, Input, Reference, Resolved
 from rapport.schema.entities.address import Address, AddressInput, address_columns, address_of
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import CustomerKind, CustomerKindFilter, Gender, GenderFilter
@@ -22,6 +24,18 @@ from rapport.validation import (
     text,
     text_list,
 )
+
+def _figures(name: str) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+    """The resolver maker ``name`` of ``resolvers.customer_figures`` (imported when the schema is built)."""
+
+    def make(objects: Mapping[str, Any]) -> Callable[..., Any]:
+        from rapport.resolvers import customer_figures
+
+        maker: Callable[[Mapping[str, Any]], Callable[..., Any]] = getattr(customer_figures, name)
+        return maker(objects)
+
+    return make
+
 
 CUSTOMER = Entity(
     name="Customer",
@@ -54,6 +68,12 @@ CUSTOMER = Entity(
         Children("cases", "ServiceCase", "customer_id", "After-sales service cases."),
         Children("ledger_entries", "LedgerEntry", "customer_id", "Points and stored-balance movements."),
         Children("campaign_memberships", "CampaignMember", "customer_id", "Campaigns that targeted the customer."),
+        Resolved("lifecycle_stage", "Derived from the customer's orders and the tenant's day thresholds.",
+                 _figures("lifecycle_field")),
+        Resolved("figures", "Lifetime value, order count and other figures, computed from the facts.",
+                 _figures("figures_field")),
+        Resolved("points", "Points and stored balance.", _figures("points_field")),
+        Resolved("rfm", "RFM scores within the tenant (null without revenue orders).", _figures("rfm_field")),
         *TIMESTAMPS,
     ),
     inputs=(

@@ -19,6 +19,7 @@ USER = Entity(
     root_field="users",
     soft_delete=False,
     write_role="ADMIN",
+    deletable=False,
     fields=(
         Column("name", str, "The user's display name.", filter=StringFilter, sort=True),
         Column("email", str, "The user's sign-in email.", filter=StringFilter, sort=True),
