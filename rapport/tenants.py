@@ -67,8 +67,15 @@ async def create_default_pipeline(conn: AsyncConnection, tenant_id: uuid.UUID) -
     await conn.execute(
         insert(table_of(PipelineStage)),
         [
-            {"tenant_id": tenant_id, "id": new_id(), "pipeline_id": pipeline_id, "name": name, "position": position,
-             "probability": probability, "kind": kind}
+            {
+                "tenant_id": tenant_id,
+                "id": new_id(),
+                "pipeline_id": pipeline_id,
+                "name": name,
+                "position": position,
+                "probability": probability,
+                "kind": kind,
+            }
             for position, (name, probability, kind) in enumerate(DEFAULT_STAGES, start=1)
         ],
     )

@@ -8,7 +8,8 @@ from typing import Any
 from tests.conftest import Tenant
 
 CREATE_COMPANY = """mutation($name: String!) {
-  customerCreate(input: {kind: COMPANY, name: $name, email: "a@acme.example"}) { customer { id version } userErrors { code } } }"""
+  customerCreate(input: {kind: COMPANY, name: $name, email: "a@acme.example"}) {
+    customer { id version } userErrors { code } } }"""
 CREATE_CONTACT = """mutation($c: ID!) { contactCreate(input: {customerId: $c, name: "Ann Contact"})
   { contact { id version } userErrors { code } } }"""
 

@@ -18,7 +18,7 @@ from rapport.customfields.types.registry import FIELD_TYPES, field_type
 from rapport.customfields.values import ValueProblem
 from rapport.errors import UserErrorCode
 from rapport.ids import new_id
-from rapport.models import CustomFieldDefinition, Tenant
+from rapport.models import CustomFieldDefinition, Tenant, table_of
 from rapport.schema.entities import CUSTOMIZABLE
 
 MAX_ACTIVE_FIELDS = 500
@@ -26,7 +26,7 @@ MAX_LABEL = 100
 MAX_DESCRIPTION = 1000
 COMMON_SETTINGS = frozenset({"required", "default"})
 
-definitions = CustomFieldDefinition.__table__
+definitions = table_of(CustomFieldDefinition)
 
 
 @dataclass
@@ -62,7 +62,7 @@ async def get_definition(conn: AsyncConnection, tenant_id: uuid.UUID, id_: uuid.
 
 
 async def bump_schema_version(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
-    tenants = Tenant.__table__
+    tenants = table_of(Tenant)
     await conn.execute(
         update(tenants).where(tenants.c.id == tenant_id).values(schema_version=tenants.c.schema_version + 1)
     )

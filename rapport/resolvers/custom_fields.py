@@ -23,8 +23,8 @@ from rapport.errors import UserErrorCode
 from rapport.ids import from_global_id, to_global_id
 from rapport.schema.common import UserError
 from rapport.schema.entities import CUSTOMIZABLE
-from rapport.schema.roots import RootField
 from rapport.schema.enums import make_enum
+from rapport.schema.roots import RootField
 
 Info = strawberry.Info[RequestContext, None]
 

@@ -4,8 +4,8 @@ custom field filters and sorts exactly like a core one."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import fields, is_dataclass
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -81,7 +81,7 @@ def filter_condition(
             value = getattr(filter_obj, f"{field.name}_id", None)
             if is_set(value):
                 clauses += compare(table.c[field.column], value, _id_parser(field.target))
-    custom_filter = getattr(filter_obj, "custom", None)
+    custom_filter: Any = getattr(filter_obj, "custom", None)
     if is_set(custom_filter):
         # A dict keyed by field key (the tenant's own input type), each value a dict of operators.
         for key, ops in custom_filter.items():

@@ -96,7 +96,7 @@ def items_resolver(field: Items, target: Entity, target_cls: Any) -> Callable[..
     column, order = field.column, field.order
 
     async def resolve(root: strawberry.Parent[Any], info: Info) -> list[target_cls]:
-        return await info.context.loaders.items(target, column, order).load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.items(target, column, order).load(root.id)
 
     return resolve
 

@@ -43,16 +43,22 @@ def _entity_mutations(entity: Entity, registry: TypeRegistry) -> dict[str, Any]:
     fields = {
         f"{field_name}_create": strawberry.mutation(
             resolver=create_resolver(entity, types.create_input, types.payloads["Create"], field_name),
-            description=f"Create a {entity.name}.", extensions=writer),
+            description=f"Create a {entity.name}.",
+            extensions=writer,
+        ),
         f"{field_name}_update": strawberry.mutation(
             resolver=update_resolver(entity, types.update_input, types.payloads["Update"], field_name),
             description=f"Change a {entity.name}. Pass the version you read as expectedVersion; a stale version "
-            "is refused with CONFLICT.", extensions=writer),
+            "is refused with CONFLICT.",
+            extensions=writer,
+        ),
     }
     if entity.deletable:
         fields[f"{field_name}_delete"] = strawberry.mutation(
             resolver=delete_resolver(entity, types.payloads["Delete"]),
-            description=f"Delete a {entity.name}.", extensions=writer)
+            description=f"Delete a {entity.name}.",
+            extensions=writer,
+        )
     return fields
 
 
@@ -85,7 +91,8 @@ def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]
         if entity.root_field:
             query[entity.root_field] = strawberry.field(
                 resolver=queries.root_resolver(entity, types.connection, types.filter, types.order),
-                description=f"{entity.name} objects, filtered and ordered, a page at a time.")
+                description=f"{entity.name} objects, filtered and ordered, a page at a time.",
+            )
         if entity.inputs:
             mutation.update(_entity_mutations(entity, registry))
     objects = {name: t.object for name, t in registry.entities.items()}
@@ -103,13 +110,12 @@ def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]
 def base_schema() -> RapportSchema:
     query_ns, mutation_ns = _root_fields(TYPES)
     query = strawberry.type(type("Query", (), query_ns), description="Everything a token of this tenant can read.")
-    mutation = strawberry.type(type("Mutation", (), mutation_ns),
-                               description="Everything a token of this tenant can change.")
+    mutation = strawberry.type(
+        type("Mutation", (), mutation_ns), description="Everything a token of this tenant can change."
+    )
     return RapportSchema(
         query=query,
         mutation=mutation,
         types=[t.object for t in TYPES.entities.values()],
-        config=StrawberryConfig(
-            default_resolver=dict_or_attr, scalar_map={**scalars.SCALAR_MAP, **TYPES.scalar_map}
-        ),
+        config=StrawberryConfig(default_resolver=dict_or_attr, scalar_map={**scalars.SCALAR_MAP, **TYPES.scalar_map}),
     )

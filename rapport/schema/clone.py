@@ -109,13 +109,15 @@ class _Copier:
         return [self.named(i) for i in original.interfaces]  # type: ignore[misc]
 
     def _copy(self, original: GraphQLNamedType) -> GraphQLNamedType:
-        kwargs = original.to_kwargs()
+        kwargs: dict[str, Any] = dict(original.to_kwargs())
         if isinstance(original, GraphQLObjectType):
-            return GraphQLObjectType(**{**kwargs, "fields": lambda: self._fields(original),
-                                        "interfaces": lambda: self._interfaces(original)})
+            return GraphQLObjectType(
+                **{**kwargs, "fields": lambda: self._fields(original), "interfaces": lambda: self._interfaces(original)}
+            )
         if isinstance(original, GraphQLInterfaceType):
-            return GraphQLInterfaceType(**{**kwargs, "fields": lambda: self._fields(original),
-                                           "interfaces": lambda: self._interfaces(original)})
+            return GraphQLInterfaceType(
+                **{**kwargs, "fields": lambda: self._fields(original), "interfaces": lambda: self._interfaces(original)}
+            )
         if isinstance(original, GraphQLInputObjectType):
             return GraphQLInputObjectType(**{**kwargs, "fields": lambda: self._input_fields(original)})
         if isinstance(original, GraphQLUnionType):

@@ -87,13 +87,22 @@ DecisionRoleFilter = enum_filter(DecisionRole)
 
 
 def _enum(name: str, description: str, *members: str) -> type[Enum]:
-    return strawberry.enum(Enum(name, {m: m for m in members}), description=description)  # type: ignore[no-any-return]
+    return make_enum(name, {m: m for m in members}, description)
 
 
 LeadStatus = _enum("LeadStatus", "Where a lead stands.", "NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
-StageKind = _enum("StageKind", "Whether a pipeline stage is still open, or closes the opportunity.", "OPEN", "WON", "LOST")
+StageKind = _enum(
+    "StageKind", "Whether a pipeline stage is still open, or closes the opportunity.", "OPEN", "WON", "LOST"
+)
 OrderStatus = _enum(
-    "OrderStatus", "Where an order stands.", "PENDING", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
+    "OrderStatus",
+    "Where an order stands.",
+    "PENDING",
+    "PAID",
+    "SHIPPED",
+    "DELIVERED",
+    "COMPLETED",
+    "CANCELLED",
     "REFUNDED",
 )
 CaseKind = _enum("CaseKind", "What a service case is about.", "RETURN", "EXCHANGE", "REPAIR", "COMPLAINT", "INQUIRY")
@@ -102,11 +111,20 @@ CaseStatus = _enum(
 )
 CasePriority = _enum("CasePriority", "How urgent a service case is.", "LOW", "NORMAL", "HIGH", "URGENT")
 InteractionChannel = _enum(
-    "InteractionChannel", "How an interaction happened.", "PHONE", "EMAIL", "CHAT", "MEETING", "VISIT", "SOCIAL",
-    "SMS", "OTHER",
+    "InteractionChannel",
+    "How an interaction happened.",
+    "PHONE",
+    "EMAIL",
+    "CHAT",
+    "MEETING",
+    "VISIT",
+    "SOCIAL",
+    "SMS",
+    "OTHER",
 )
-Direction = _enum("Direction", "Who reached out: the customer (INBOUND) or the business (OUTBOUND).", "INBOUND",
-                  "OUTBOUND")
+Direction = _enum(
+    "Direction", "Who reached out: the customer (INBOUND) or the business (OUTBOUND).", "INBOUND", "OUTBOUND"
+)
 FeedbackKind = _enum("FeedbackKind", "What kind of feedback.", "SURVEY", "REVIEW", "COMPLAINT", "SUGGESTION")
 FeedbackStatus = _enum("FeedbackStatus", "Handling state of a complaint.", "OPEN", "ACKNOWLEDGED", "RESOLVED")
 CampaignStatus = _enum("CampaignStatus", "Where a campaign stands.", "PLANNED", "ACTIVE", "COMPLETED", "CANCELLED")
@@ -117,9 +135,13 @@ TierBasis = _enum("TierBasis", "What a membership tier's threshold measures.", "
 LedgerAccount = _enum("LedgerAccount", "Which balance a ledger entry moves.", "POINTS", "BALANCE")
 LedgerKind = _enum(
     "LedgerKind",
-    "Why a ledger entry moves a balance. EARN and TOP_UP add; REDEEM, SPEND and EXPIRE subtract; ADJUST may do "
-    "either.",
-    "EARN", "REDEEM", "ADJUST", "EXPIRE", "TOP_UP", "SPEND",
+    "Why a ledger entry moves a balance. EARN and TOP_UP add; REDEEM, SPEND and EXPIRE subtract; ADJUST may do either.",
+    "EARN",
+    "REDEEM",
+    "ADJUST",
+    "EXPIRE",
+    "TOP_UP",
+    "SPEND",
 )
 
 LeadStatusFilter = enum_filter(LeadStatus)

@@ -18,7 +18,8 @@ def format_datetime(value: dt.datetime) -> str:
     """Canonical instant: UTC, fixed width, so text order is time order (custom-field sorting relies on it).
     Built by hand because strftime's %Y does not zero-pad years before 1000 on every platform."""
     utc = value.astimezone(UTC)
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
+    date = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+    return f"{date}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
 
 
 def parse_datetime(value: Any) -> dt.datetime:

@@ -51,7 +51,9 @@ class TenantSchema:
 def _placeholder_names() -> tuple[str, ...]:
     # In declaration order, so printed schemas are stable from one process to the next.
     return tuple(
-        f"{entity.name}{suffix}" for entity in ENTITIES.values() if entity.custom_entity
+        f"{entity.name}{suffix}"
+        for entity in ENTITIES.values()
+        if entity.custom_entity
         for suffix in naming.CUSTOM_SUFFIXES
     )
 
@@ -121,7 +123,9 @@ class _CustomTypes:
                 sorts[naming.screaming(d.key)] = GraphQLEnumValue(d.key, description=d.label)
         made: dict[str, GraphQLNamedType] = {
             naming.CUSTOM_OUTPUT: GraphQLObjectType(
-                f"{entity_name}{naming.CUSTOM_OUTPUT}", outputs, description=f"The tenant's custom fields on {entity_name}."
+                f"{entity_name}{naming.CUSTOM_OUTPUT}",
+                outputs,
+                description=f"The tenant's custom fields on {entity_name}.",
             ),
             naming.CUSTOM_INPUT: GraphQLInputObjectType(
                 f"{entity_name}{naming.CUSTOM_INPUT}",
@@ -129,7 +133,9 @@ class _CustomTypes:
                 description=f"Values for {entity_name} custom fields. Omit a field to leave it; null clears it.",
             ),
             naming.CUSTOM_FILTER: GraphQLInputObjectType(
-                f"{entity_name}{naming.CUSTOM_FILTER}", filters, description=f"Conditions on {entity_name} custom fields."
+                f"{entity_name}{naming.CUSTOM_FILTER}",
+                filters,
+                description=f"Conditions on {entity_name} custom fields.",
             ),
         }
         if sorts:

@@ -80,7 +80,7 @@ class _Builder:
         }
 
     def _placeholder(self, name: str, description: str) -> Any:
-        python_type = NewType(name, object)
+        python_type = NewType(name, object)  # type: ignore[misc]  # one placeholder type per generated name
         self.scalar_map[python_type] = strawberry.scalar(
             name=name, description=description, serialize=_identity, parse_value=_identity
         )
@@ -97,14 +97,16 @@ class _Builder:
         self.placeholders[name] = made
         return made
 
-    def _new(self, name: str, kind: str, description: str, annotations: dict[str, Any],
-             namespace: dict[str, Any]) -> Any:
+    def _new(
+        self, name: str, kind: str, description: str, annotations: dict[str, Any], namespace: dict[str, Any]
+    ) -> Any:
         cls = type(name, (), {"__annotations__": annotations, **namespace})
         self.pending.append((cls, kind, {"name": name, "description": description}))
         return cls
 
-    def _fill(self, cls: Any, kind: str, description: str, annotations: dict[str, Any],
-              namespace: dict[str, Any]) -> None:
+    def _fill(
+        self, cls: Any, kind: str, description: str, annotations: dict[str, Any], namespace: dict[str, Any]
+    ) -> None:
         cls.__annotations__ = annotations
         for attr, value in namespace.items():
             setattr(cls, attr, value)
@@ -137,8 +139,13 @@ class _Builder:
             or_=strawberry.field(name="or", default=UNSET, description="At least one of these holds."),
             not_=strawberry.field(name="not", default=UNSET, description="This does not hold."),
         )
-        self._fill(filter_cls, "input", f"Conditions on {name} objects; all given conditions must hold.",
-                   annotations, namespace)
+        self._fill(
+            filter_cls,
+            "input",
+            f"Conditions on {name} objects; all given conditions must hold.",
+            annotations,
+            namespace,
+        )
         types.filter = filter_cls
 
         order_ann: dict[str, Any] = {"field": order_field_enum(entity) | None}
@@ -148,23 +155,38 @@ class _Builder:
             order_ns["custom"] = strawberry.field(default=UNSET, description="A custom field.")
         order_ann["direction"] = OrderDirection
         order_ns["direction"] = strawberry.field(default=OrderDirection.ASC, description="ASC or DESC.")
-        types.order = self._new(f"{name}OrderBy", "input",
-                                f"One sort key for {name} lists: give exactly one of `field` or `custom`.",
-                                order_ann, order_ns)
+        types.order = self._new(
+            f"{name}OrderBy",
+            "input",
+            f"One sort key for {name} lists: give exactly one of `field` or `custom`.",
+            order_ann,
+            order_ns,
+        )
 
         obj = types.object
-        edge = self._new(f"{name}Edge", "type", f"A {name} in a list, with its cursor.",
-                         {"cursor": str, "node": obj},
-                         {"cursor": strawberry.field(description="Pass as `after`/`before` to page from here."),
-                          "node": strawberry.field(description=f"The {name}.")})
+        edge = self._new(
+            f"{name}Edge",
+            "type",
+            f"A {name} in a list, with its cursor.",
+            {"cursor": str, "node": obj},
+            {
+                "cursor": strawberry.field(description="Pass as `after`/`before` to page from here."),
+                "node": strawberry.field(description=f"The {name}."),
+            },
+        )
         types.connection = self._new(
-            f"{name}Connection", "type", f"A page of {name} objects.",
+            f"{name}Connection",
+            "type",
+            f"A page of {name} objects.",
             {"edges": list[edge], "nodes": list[obj], "page_info": PageInfo},
-            {"edges": strawberry.field(description="The items with their cursors."),
-             "nodes": strawberry.field(description="The items, without cursors."),
-             "page_info": strawberry.field(description="Paging information."),
-             "total_count": strawberry.field(resolver=_total_count,
-                                             description="How many items match, across all pages.")},
+            {
+                "edges": strawberry.field(description="The items with their cursors."),
+                "nodes": strawberry.field(description="The items, without cursors."),
+                "page_info": strawberry.field(description="Paging information."),
+                "total_count": strawberry.field(
+                    resolver=_total_count, description="How many items match, across all pages."
+                ),
+            },
         )
 
     # --- the object type --------------------------------------------------------------------------------
@@ -187,26 +209,31 @@ class _Builder:
                 target = self.types[f.target].object
                 annotation = target if f.required else target | None
                 namespace[f.name] = strawberry.field(
-                    resolver=queries.reference_resolver(f, ENTITIES[f.target], annotation), description=f.description)
+                    resolver=queries.reference_resolver(f, ENTITIES[f.target], annotation), description=f.description
+                )
             elif isinstance(f, Children):
                 t = self.types[f.target]
                 namespace[f.name] = strawberry.field(
                     resolver=queries.children_resolver(f, ENTITIES[f.target], t.connection, t.filter, t.order),
-                    description=f.description)
+                    description=f.description,
+                )
             elif isinstance(f, Items):
                 target = self.types[f.target].object
                 namespace[f.name] = strawberry.field(
-                    resolver=queries.items_resolver(f, ENTITIES[f.target], target), description=f.description)
+                    resolver=queries.items_resolver(f, ENTITIES[f.target], target), description=f.description
+                )
             elif isinstance(f, Resolved):
                 objects = {name: t.object for name, t in self.types.items()}
                 namespace[f.name] = strawberry.field(resolver=f.make(objects), description=f.description)
         if holders:
             namespace["custom"] = strawberry.field(
-                resolver=queries.custom_resolver(holders.output), description="The tenant's custom fields, typed.")
+                resolver=queries.custom_resolver(holders.output), description="The tenant's custom fields, typed."
+            )
             namespace["custom_fields"] = strawberry.field(
                 resolver=queries.custom_json_resolver(entity),
                 description="Custom field values as JSON keyed by field key (the same for every tenant; for "
-                "tools that work across tenants). Values are in their stored form.")
+                "tools that work across tenants). Values are in their stored form.",
+            )
         self._fill(self.types[name].object, "type", entity.description, annotations, namespace)
 
     # --- mutations' inputs and payloads ---------------------------------------------------------------------
@@ -220,32 +247,46 @@ class _Builder:
             for item in entity.inputs:
                 required = variant == "Create" and item.required
                 annotations[item.name] = item.annotation if required else item.annotation | None
-                namespace[item.name] = strawberry.field(description=item.description,
-                                                        **({} if required else {"default": UNSET}))
+                namespace[item.name] = strawberry.field(
+                    description=item.description, **({} if required else {"default": UNSET})
+                )
             if holders:
                 annotations["custom"] = holders.input | None
                 namespace["custom"] = strawberry.field(default=UNSET, description="Custom field values, typed.")
                 annotations["custom_fields"] = JSON | None
                 namespace["custom_fields"] = strawberry.field(
-                    default=UNSET, description="Custom field values as JSON keyed by field key (generic form; "
-                    "values are checked like typed ones).")
+                    default=UNSET,
+                    description="Custom field values as JSON keyed by field key (generic form; "
+                    "values are checked like typed ones).",
+                )
             what = "the new" if variant == "Create" else "changes to a"
             note = "" if variant == "Create" else " Omitted fields stay as they are; null clears a field."
-            made.append(self._new(f"{name}{variant}Input", "input", f"Fields of {what} {name}.{note}",
-                                  annotations, namespace))
+            made.append(
+                self._new(f"{name}{variant}Input", "input", f"Fields of {what} {name}.{note}", annotations, namespace)
+            )
         types.create_input, types.update_input = made
         field_name = naming.lower_first(name)
         for verb in ("Create", "Update"):
             types.payloads[verb] = self._new(
-                f"{name}{verb}Payload", "type", f"Result of {field_name}{verb}.",
+                f"{name}{verb}Payload",
+                "type",
+                f"Result of {field_name}{verb}.",
                 {field_name: types.object | None, "user_errors": list[UserError]},
-                {field_name: strawberry.field(description=f"The {name}, or null if nothing was written."),
-                 "user_errors": strawberry.field(description="Problems with the input; empty on success.")})
+                {
+                    field_name: strawberry.field(description=f"The {name}, or null if nothing was written."),
+                    "user_errors": strawberry.field(description="Problems with the input; empty on success."),
+                },
+            )
         types.payloads["Delete"] = self._new(
-            f"{name}DeletePayload", "type", f"Result of {field_name}Delete.",
+            f"{name}DeletePayload",
+            "type",
+            f"Result of {field_name}Delete.",
             {"deleted_id": strawberry.ID | None, "user_errors": list[UserError]},
-            {"deleted_id": strawberry.field(description="ID of the deleted object, or null if nothing was deleted."),
-             "user_errors": strawberry.field(description="Problems with the input; empty on success.")})
+            {
+                "deleted_id": strawberry.field(description="ID of the deleted object, or null if nothing was deleted."),
+                "user_errors": strawberry.field(description="Problems with the input; empty on success."),
+            },
+        )
 
     def build(self) -> TypeRegistry:
         holders = {e.name: self.placeholders_for(e) for e in ENTITIES.values() if e.custom_entity}
@@ -264,10 +305,10 @@ async def _total_count(root: ConnectionValue) -> int:
 
 
 def _computed(f: Computed) -> Any:
-    resolve = f.resolve
+    resolve, annotation = f.resolve, f.annotation
 
-    def resolver(root: strawberry.Parent[Any]) -> f.annotation:
-        return resolve(root)
+    def resolver(root: strawberry.Parent[Any]) -> annotation:
+        return resolve(root)  # type: ignore[no-any-return]
 
     return resolver
 

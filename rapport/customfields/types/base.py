@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInputType, GraphQLNamedType, GraphQLOutputType
 from sqlalchemy import ColumnElement, and_, false, not_, or_
 
 from rapport.customfields.definition import FieldDefinition
@@ -59,7 +60,7 @@ class FieldType(ABC):
     settings: ClassVar[frozenset[str]] = frozenset()
     sortable: ClassVar[bool] = True
 
-    def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
+    def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:  # noqa: B027 (optional hook)
         """Raise ConfigProblem when settings are malformed or contradict each other; may canonicalise them
         in place. Settings the type does not know are refused before this is called."""
 
@@ -68,7 +69,7 @@ class FieldType(ABC):
         """The canonical JSON for a value given through GraphQL (typed or generic), checking its form only;
         raises FieldValueError."""
 
-    def check(self, stored: Any, definition: FieldDefinition) -> None:
+    def check(self, stored: Any, definition: FieldDefinition) -> None:  # noqa: B027 (optional hook)
         """Raise FieldValueError when a well-formed value breaks the definition's constraints."""
 
     def to_storage(self, value: Any, definition: FieldDefinition) -> Any:
@@ -93,7 +94,8 @@ class FieldType(ABC):
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         """The typed SQL value of the field (text by default)."""
-        return column[definition.key].astext
+        text: ColumnElement[Any] = column[definition.key].astext
+        return text
 
     def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return self.value_expr(column, definition)

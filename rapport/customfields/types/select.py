@@ -71,8 +71,10 @@ def canonical_options(raw: Any, setting: str = "options", current: tuple[Option,
             # Ids are ours: a chosen one ("SILVER") could equal another option's enum value, and then the
             # typed and the generic input would store different options for the same word.
             raise ConfigProblem(
-                setting, UserErrorCode.INVALID, f"option {index}: no option has the id {str(option_id)[:40]!r}; "
-                "give an id only to keep an existing option"
+                setting,
+                UserErrorCode.INVALID,
+                f"option {index}: no option has the id {str(option_id)[:40]!r}; "
+                "give an id only to keep an existing option",
             )
         if option_id in seen_ids:
             raise ConfigProblem(setting, UserErrorCode.DUPLICATE, f"option id {option_id} appears twice")

@@ -46,8 +46,9 @@ LEDGER_ENTRY = Entity(
         Column("kind", LedgerKind, "Why it moved.", filter=LedgerKindFilter),
         Column("amount", decimal.Decimal, "Signed change (negative for REDEEM, SPEND, EXPIRE).", sort=True),
         Column("balance_after", decimal.Decimal, "The account's balance right after this entry."),
-        Column("reference", str, "The caller's unique reference (recording it again records nothing).",
-               filter=StringFilter),
+        Column(
+            "reference", str, "The caller's unique reference (recording it again records nothing).", filter=StringFilter
+        ),
         Column("note", str | None, "Why, in words."),
         Column("created_at", dt.datetime, "When it was recorded.", filter=DateTimeFilter, sort=True),
         Reference("customer", "Customer", "customer_id", "Whose account.", required=True),

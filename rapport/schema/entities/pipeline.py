@@ -22,16 +22,19 @@ PIPELINE = Entity(
     write_role="ADMIN",
     fields=(
         Column("name", str, "The pipeline's name.", filter=StringFilter, sort=True),
-        Column("is_default", bool, "New opportunities use this pipeline unless told otherwise.",
-               filter=BooleanFilter),
+        Column("is_default", bool, "New opportunities use this pipeline unless told otherwise.", filter=BooleanFilter),
         Items("stages", "PipelineStage", "pipeline_id", "The stages, in order.", order=("position", "id")),
         Children("opportunities", "Opportunity", "pipeline_id", "Opportunities in this pipeline."),
         *TIMESTAMPS,
     ),
     inputs=(
         Input("name", str, "The pipeline's name.", required=True, parse=name_text, nullable=False),
-        Input("is_default", bool | None, "Make this the default pipeline (the previous default stops being it).",
-              nullable=False),
+        Input(
+            "is_default",
+            bool | None,
+            "Make this the default pipeline (the previous default stops being it).",
+            nullable=False,
+        ),
     ),
 )
 
@@ -51,10 +54,10 @@ PIPELINE_STAGE = Entity(
     inputs=(
         Input("pipeline_id", strawberry.ID, "The pipeline.", required=True, reference="Pipeline", nullable=False),
         Input("name", str, "The stage's name.", required=True, parse=name_text, nullable=False),
-        Input("position", int, "Order within the pipeline.", required=True, parse=int_range(0, 1000),
-              nullable=False),
-        Input("probability", int, "Win probability in percent.", required=True, parse=int_range(0, 100),
-              nullable=False),
+        Input("position", int, "Order within the pipeline.", required=True, parse=int_range(0, 1000), nullable=False),
+        Input(
+            "probability", int, "Win probability in percent.", required=True, parse=int_range(0, 100), nullable=False
+        ),
         Input("kind", StageKind | None, "OPEN (default), WON or LOST.", parse=enum_value, nullable=False),
     ),
 )

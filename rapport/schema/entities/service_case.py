@@ -9,7 +9,14 @@ import strawberry
 from rapport.models import ServiceCase, table_of
 from rapport.schema.declarations import Children, Column, Entity, Input, Reference
 from rapport.schema.entities.common import TIMESTAMPS
-from rapport.schema.enums import CaseKind, CaseKindFilter, CasePriority, CasePriorityFilter, CaseStatus, CaseStatusFilter
+from rapport.schema.enums import (
+    CaseKind,
+    CaseKindFilter,
+    CasePriority,
+    CasePriorityFilter,
+    CaseStatus,
+    CaseStatusFilter,
+)
 from rapport.schema.filters import DateTimeFilter, StringFilter
 from rapport.validation import enum_value, name_text, text
 
@@ -40,15 +47,20 @@ SERVICE_CASE = Entity(
         Input("customer_id", strawberry.ID, "The customer.", required=True, reference="Customer", nullable=False),
         Input("kind", CaseKind, "What the case is about.", required=True, parse=enum_value, nullable=False),
         Input("subject", str, "Short summary.", required=True, parse=name_text, nullable=False),
-        Input("status", CaseStatus | None, "Where the case stands (resolvedAt/closedAt follow).", parse=enum_value,
-              nullable=False),
-        Input("priority", CasePriority | None, "How urgent it is (default NORMAL).", parse=enum_value,
-              nullable=False),
+        Input(
+            "status",
+            CaseStatus | None,
+            "Where the case stands (resolvedAt/closedAt follow).",
+            parse=enum_value,
+            nullable=False,
+        ),
+        Input("priority", CasePriority | None, "How urgent it is (default NORMAL).", parse=enum_value, nullable=False),
         Input("description", str | None, "What the customer reported.", parse=text(10000)),
         Input("resolution", str | None, "How it was resolved.", parse=text(10000)),
         Input("order_id", strawberry.ID | None, "The order concerned (of the same customer).", reference="Order"),
-        Input("order_item_id", strawberry.ID | None, "The order line concerned (of that order).",
-              reference="OrderItem"),
+        Input(
+            "order_item_id", strawberry.ID | None, "The order line concerned (of that order).", reference="OrderItem"
+        ),
         Input("assignee_id", strawberry.ID | None, "Who handles the case.", reference="User"),
     ),
 )

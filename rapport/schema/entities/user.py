@@ -32,8 +32,9 @@ USER = Entity(
     ),
     inputs=(
         Input("name", str, "Display name.", required=True, parse=name_text, nullable=False),
-        Input("email", str, "Sign-in email (unique in the tenant).", required=True, parse=normalise_email,
-              nullable=False),
+        Input(
+            "email", str, "Sign-in email (unique in the tenant).", required=True, parse=normalise_email, nullable=False
+        ),
         Input("role", Role, "What the user may do.", required=True, parse=enum_value, nullable=False),
         Input("team_id", strawberry.ID | None, "The user's team.", reference="Team"),
         Input("active", bool | None, "Whether the user is active.", nullable=False),
