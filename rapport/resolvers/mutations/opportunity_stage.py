@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import func, update
 
 from rapport.context import RequestContext
+from rapport.customfields.types.base import FieldValueError
 from rapport.errors import UserErrorCode
 from rapport.ids import from_global_id
 from rapport.resolvers.filtering import base_condition
@@ -40,7 +41,11 @@ async def move(ctx: RequestContext, opportunity_id: str, stage_id: str, expected
         return None, problems.items
     if stage.pipeline_id != current.pipeline_id:
         problems.add(["stageId"], UserErrorCode.INVALID, "the stage belongs to another pipeline")
-    reason = text(500)(lost_reason) if lost_reason is not None else None
+    reason = None
+    try:
+        reason = text(500)(lost_reason) if lost_reason is not None else None
+    except FieldValueError as exc:
+        problems.add(["lostReason"], exc.code, exc.message)
     if reason and stage.kind != "LOST":
         problems.add(["lostReason"], UserErrorCode.INVALID, "a lost reason goes with a LOST stage")
     if problems:
@@ -49,7 +54,10 @@ async def move(ctx: RequestContext, opportunity_id: str, stage_id: str, expected
         return current, []
     values: dict[str, Any] = {}
     apply_stage(values, stage, keep_probability=False)
-    if stage.kind == "LOST":
+    # A lost reason belongs to a lost deal: a new one replaces the old, and leaving LOST clears it.
+    if stage.kind != "LOST":
+        values["lost_reason"] = None
+    elif reason is not None:
         values["lost_reason"] = reason
     table = OPPORTUNITY.table
     async with ctx.conn.begin_nested():

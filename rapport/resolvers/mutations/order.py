@@ -109,6 +109,9 @@ class OrderRules(NoRules):
             if product is None:
                 problems.add([*path, "productId"], UserErrorCode.NOT_FOUND, "no such Product in this tenant")
                 continue
+            if not product.active:
+                problems.add([*path, "productId"], UserErrorCode.INVALID_STATE, "the product is inactive")
+                continue
             if not 1 <= line.quantity <= MAX_QUANTITY:
                 problems.add([*path, "quantity"], UserErrorCode.INVALID, f"between 1 and {MAX_QUANTITY}")
                 continue

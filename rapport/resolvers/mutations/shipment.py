@@ -51,7 +51,9 @@ def _parse(data: ShipmentEventInput, problems: Problems) -> dict[str, Any]:
 
 async def add_event(ctx: RequestContext, order_id: str, data: ShipmentEventInput) -> tuple[Any, Any, list[UserError]]:
     problems = Problems()
-    order = await crud.load_current(ctx, ORDER, order_id, problems)
+    order = await crud.load_current(ctx, ORDER, order_id, Problems())
+    if order is None:  # reported against the argument's own name
+        problems.add(["orderId"], UserErrorCode.NOT_FOUND, "no such Order in this tenant")
     values = _parse(data, problems)
     if order is not None and order.status not in SHIPPABLE:
         problems.add(["orderId"], UserErrorCode.INVALID_STATE, f"a {order.status} order is not shipped")

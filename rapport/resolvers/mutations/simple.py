@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 
 from rapport.context import ROLE_RANK, RequestContext
 from rapport.errors import UserErrorCode
@@ -59,6 +59,8 @@ class FeedbackRules(NoRules):
 
 
 class PipelineRules(NoRules):
+    rewrites = True  # becoming the default is written after the row itself; read the pipeline back
+
     async def after_delete(self, ctx: RequestContext, record: Any) -> None:
         if record.is_default:
             problems = Problems()
@@ -66,29 +68,33 @@ class PipelineRules(NoRules):
             raise Refusal(problems)
         await _refuse_if_used(ctx, "pipeline_id", record, "pipeline")
 
-    async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None:
-        if record.is_default:  # one default pipeline: the others stop being it
-            pipelines = PIPELINE.table
-            await ctx.conn.execute(
-                update(pipelines)
-                .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.is_default, pipelines.c.id != record.id)
-                .values(is_default=False, version=pipelines.c.version + 1)
-            )
-
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
-        if values.get("is_default") and (current is None or not current.is_default):
-            # Clear the old default first, so the partial unique index never sees two.
-            pipelines = PIPELINE.table
-            await ctx.conn.execute(
-                update(pipelines)
-                .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.is_default)
-                .values(is_default=False, version=pipelines.c.version + 1)
-            )
         if current is not None and current.is_default and values.get("is_default") is False:
             problems.add(["input", "isDefault"], UserErrorCode.INVALID_STATE,
                          "make another pipeline the default instead")
+        if values.get("is_default") and (current is None or not current.is_default):
+            # Taking over the default happens in the write's savepoint (after_write), so a refused or failed
+            # write leaves the old default in place; the row is written as not default first, because the
+            # partial unique index allows one default at a time.
+            values["is_default"] = False
+            extras["make_default"] = True
+
+    async def after_write(self, ctx: RequestContext, record: Any, current: Any, extras: dict[str, Any]) -> None:
+        if not extras.get("make_default"):
+            return
+        pipelines = PIPELINE.table
+        await ctx.conn.execute(
+            update(pipelines)
+            .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.is_default, pipelines.c.id != record.id)
+            .values(is_default=False, version=pipelines.c.version + 1, updated_at=func.now())
+        )
+        await ctx.conn.execute(
+            update(pipelines)
+            .where(base_condition(PIPELINE, ctx.tenant_id), pipelines.c.id == record.id)
+            .values(is_default=True)
+        )
 
 
 async def _refuse_if_used(ctx: RequestContext, column: str, record: Any, what: str) -> None:
