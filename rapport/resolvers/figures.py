@@ -168,9 +168,10 @@ def _value(row: Any, ctx: RequestContext, now: dt.datetime) -> CustomerFiguresVa
         last_interaction_at=row.last_interaction_at,
         open_opportunities=row.open_opportunities,
         open_cases=row.open_cases,
-        points=row.points,
-        balance=row.balance,
-        points_earned=row.points_earned,
+        # Customers without an account get the SQL literal 0: money keeps two decimals either way.
+        points=decimal.Decimal(row.points).quantize(ZERO),
+        balance=decimal.Decimal(row.balance).quantize(ZERO),
+        points_earned=decimal.Decimal(row.points_earned).quantize(ZERO),
         tier_id=row.tier_id,
         tier_name=row.tier_name,
         lifecycle_stage=lifecycle_stage(ctx.settings.lifecycle, row.first_at, row.last_at, now),

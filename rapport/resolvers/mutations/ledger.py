@@ -96,12 +96,16 @@ async def record(ctx: RequestContext, data: LedgerEntryInput) -> tuple[Any, list
     if customer is None:
         problems.add(["input", "customerId"], UserErrorCode.NOT_FOUND, "no such Customer in this tenant")
     delta = _amount(data, problems)
+    reference = note = None
     try:
         reference = text(100, required=True)(data.reference)
-        note = text(500)(data.note) if data.note is not None else None
     except FieldValueError as exc:
         problems.add(["input", "reference"], exc.code, exc.message)
-    if problems or customer is None or delta is None:
+    try:
+        note = text(500)(data.note) if data.note is not None else None
+    except FieldValueError as exc:
+        problems.add(["input", "note"], exc.code, exc.message)
+    if problems or customer is None or delta is None or reference is None:
         return None, problems.items
     account, kind = data.account.value, data.kind.value
     existing = await _existing(ctx, account, reference)
