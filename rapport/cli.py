@@ -239,3 +239,44 @@ def schema_print(
             raise typer.Exit(1) from exc
 
     _with_database(run)
+
+
+@app.command()
+def bench(
+    preset: Annotated[str, typer.Option(help="Data set: small (1 tenant, 10k customers) or medium (20 tenants).")] = (
+        "small"
+    ),
+    duration: Annotated[float, typer.Option(help="Measured seconds per scenario (and per floor).")] = 5.0,
+    warmup: Annotated[float, typer.Option(help="Unmeasured seconds before each measurement.")] = 1.0,
+    concurrency: Annotated[int, typer.Option(help="Concurrent clients.")] = 8,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Run only this scenario (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the data generator and the request variants.")] = 42,
+    floor: Annotated[bool, typer.Option(help="Also time the hand-written SQL floor of each read scenario.")] = True,
+    fresh: Annotated[bool, typer.Option(help="Delete the embedded bench database and load it again.")] = False,
+) -> None:
+    """Benchmark the API (from a source checkout): load a preset, serve it, drive each scenario, print the table."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "run.py").is_file():
+        console.print("[red]the benchmark harness ships with the source checkout (bench/), not the package[/red]")
+        raise typer.Exit(1)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    run = importlib.import_module("bench.run")  # imported by name: the harness is not part of the package
+    chosen = tuple(scenario) if scenario else tuple(importlib.import_module("bench.scenarios").SCENARIOS)
+    options = run.Options(
+        preset=preset,
+        seed=seed,
+        duration=duration,
+        warmup=warmup,
+        concurrency=concurrency,
+        scenarios=chosen,
+        floor=floor,
+        fresh=fresh,
+        data_dir=root / ".rapport" / "bench",
+    )
+    run.run(options, console)

@@ -1,0 +1,245 @@
+"""The load driver: a fixed number of concurrent clients for a fixed time, in its own process.
+
+Run as ``python -m bench.load SPEC.json`` (the harness pins it to a CPU the server does not use). Each
+client sends a request, waits for the answer, and sends the next (a closed loop). Requests started during
+the warm-up are not counted. At the start and end of the measured window the driver reads the CPU time of
+the API process and of PostgreSQL, and the server's ``/metrics`` counters, so the figures cover exactly the
+measured requests. The HTTP client is a minimal HTTP/1.1 keep-alive client on asyncio streams: it costs far
+less CPU than a general-purpose client, so the driver stays ahead of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import procs
+
+Call = Callable[[int, int], Awaitable[str | None]]  # (client, n) -> None, or an error description
+
+
+@dataclass
+class Window:
+    """What is read at the start and at the end of the measured window."""
+
+    app_cpu: float | None = None
+    pg_cpu: float | None = None
+    driver_cpu: float | None = None
+    counters: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Timings:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str | None = None
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def cpu_reading(app_pid: int | None, postmaster_pid: int | None) -> Window:
+    return Window(
+        app_cpu=procs.cpu_seconds(app_pid) if app_pid else None,
+        pg_cpu=procs.tree_cpu_seconds(postmaster_pid) if postmaster_pid else None,
+        driver_cpu=time.process_time(),
+    )
+
+
+async def closed_loop(
+    call: Call,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    read_window: Callable[[], Awaitable[Window]],
+) -> tuple[Timings, Window, Window, float]:
+    """Run ``concurrency`` clients for ``warmup + duration`` seconds; count requests started in the window."""
+    timings = Timings()
+    loop_start = time.perf_counter()
+    window_start = loop_start + warmup
+    window_end = window_start + duration
+    readings: dict[str, Window] = {}
+
+    async def client(c: int) -> None:
+        n = c
+        while True:
+            started = time.perf_counter()
+            if started >= window_end:
+                return
+            problem = await call(c, n)
+            if started >= window_start:
+                if problem is None:
+                    timings.latencies.append(time.perf_counter() - started)
+                else:
+                    timings.errors += 1
+                    timings.first_error = timings.first_error or problem
+            n += concurrency
+
+    async def sampler() -> None:
+        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
+        readings["start"] = await read_window()
+        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
+        readings["end"] = await read_window()
+
+    sampling = asyncio.create_task(sampler())
+    await asyncio.gather(*(client(c) for c in range(concurrency)))
+    await sampling
+    return timings, readings["start"], readings["end"], duration
+
+
+def summarise(timings: Timings, start: Window, end: Window, duration: float) -> dict[str, Any]:
+    """Requests/s, latency percentiles and CPU per request for one run."""
+    ok = sorted(timings.latencies)
+    count = len(ok)
+    per_request = 1000 / count if count else 0.0
+
+    def cpu_ms(attr: str) -> float | None:
+        a, b = getattr(start, attr), getattr(end, attr)
+        return None if a is None or b is None or not count else (b - a) * per_request
+
+    def ms(value: float | None) -> float | None:
+        return None if value is None else value * 1000
+
+    statements = end.counters.get("statements", 0) - start.counters.get("statements", 0)
+    requests = end.counters.get("requests", 0) - start.counters.get("requests", 0)
+    return {
+        "requests": count,
+        "errors": timings.errors,
+        "first_error": timings.first_error,
+        "seconds": duration,
+        "rps": count / duration if duration else 0.0,
+        "p50_ms": ms(percentile(ok, 0.50)),
+        "p90_ms": ms(percentile(ok, 0.90)),
+        "p99_ms": ms(percentile(ok, 0.99)),
+        "max_ms": ms(ok[-1] if ok else None),
+        "app_cpu_ms": cpu_ms("app_cpu"),
+        "pg_cpu_ms": cpu_ms("pg_cpu"),
+        "driver_cpu_ms": cpu_ms("driver_cpu"),
+        "sql_per_request": statements / requests if requests else None,
+    }
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection; enough of the protocol for uvicorn's answers."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        lower = head.lower()
+        length = re.search(rb"\r\ncontent-length: *(\d+)", lower)
+        if length is not None:
+            body = await self.reader.readexactly(int(length.group(1)))
+        elif b"transfer-encoding: chunked" in lower:
+            body = await self._chunked()
+        else:
+            body = await self.reader.read()
+            await self.close()
+        if b"\r\nconnection: close" in lower:
+            await self.close()
+        return status, body
+
+    async def _chunked(self) -> bytes:
+        assert self.reader is not None
+        parts: list[bytes] = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def post_request(host: str, token: str, body: bytes) -> bytes:
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def check_answer(status: int, body: bytes, expect: bytes | None) -> str | None:
+    """None for a good answer, else a short description of what went wrong."""
+    if status != 200:
+        return f"HTTP {status}: {body[:300].decode(errors='replace')}"
+    if b'"errors"' in body:
+        return body[:300].decode(errors="replace")
+    if expect is not None and expect not in body:
+        return f"answer lacks {expect.decode()}: {body[:300].decode(errors='replace')}"
+    return None
+
+
+_COUNTER = re.compile(rb"^(rapport_sql_statements_total|rapport_requests_total)(?:\{[^}]*\})? ([0-9.eE+-]+)$", re.M)
+
+
+def parse_metrics(text: bytes) -> dict[str, float]:
+    """Total SQL statements and GraphQL requests so far, from the Prometheus exposition."""
+    totals = {"statements": 0.0, "requests": 0.0}
+    for name, value in _COUNTER.findall(text):
+        totals["statements" if name.startswith(b"rapport_sql") else "requests"] += float(value)
+    return totals
+
+
+async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
+    host, port, token = spec["host"], spec["port"], spec["token"]
+    requests = [post_request(host, token, body.encode()) for body in spec["bodies"]]
+    expect = spec["expect"].encode() if spec.get("expect") else None
+    connections = [HttpConnection(host, port) for _ in range(spec["concurrency"])]
+    metrics_connection = HttpConnection(host, port)
+    metrics_request = f"GET /metrics HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+
+    async def call(c: int, n: int) -> str | None:
+        status, body = await connections[c].request(requests[n % len(requests)])
+        return check_answer(status, body, expect)
+
+    async def read_window() -> Window:
+        window = cpu_reading(spec.get("app_pid"), spec.get("postmaster_pid"))
+        _, text = await metrics_connection.request(metrics_request)
+        window.counters = parse_metrics(text)
+        return window
+
+    result = summarise(*await closed_loop(call, spec["concurrency"], spec["warmup"], spec["duration"], read_window))
+    for connection in [*connections, metrics_connection]:
+        await connection.close()
+    return result
+
+
+def run_driver(drive: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
+    """Entry point of a driver process: the spec file is argv[1]; one JSON line of results on stdout."""
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    try:
+        import uvloop
+
+        runner: Callable[[Awaitable[dict[str, Any]]], dict[str, Any]] = uvloop.run  # type: ignore[assignment]
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        runner = asyncio.run  # type: ignore[assignment]
+    print(json.dumps(runner(drive(spec))))
+
+
+if __name__ == "__main__":
+    run_driver(drive_http)
