@@ -283,3 +283,219 @@ async def ledger(
     }
     payload: dict[str, Any] = (await tenant.data(LEDGER, {"input": input_}))["ledgerRecord"]
     return payload
+
+
+async def world(tenant: Tenant) -> dict[str, str]:
+    """One object of every entity type, all linked to each other, made through the API: type name -> ID."""
+    ids: dict[str, str] = {}
+    ids["Team"] = await team(tenant)
+    ids["User"] = await user(tenant, "World User", team_id=ids["Team"])
+    ids["Customer"] = await company(tenant, "World Co", ownerId=ids["User"])
+    ids["Contact"] = await contact(tenant, ids["Customer"])
+    ids["Lead"] = (await lead(tenant, "World Lead", ownerId=ids["User"], company="World Prospect"))["id"]
+    made = await create(tenant, "pipelineCreate", "Pipeline", {"name": unique("World pipeline")})
+    ids["Pipeline"] = made["id"]
+    stage = await create(
+        tenant,
+        "pipelineStageCreate",
+        "PipelineStage",
+        {"pipelineId": ids["Pipeline"], "name": "World stage", "position": 1, "probability": 25},
+    )
+    ids["PipelineStage"] = stage["id"]
+    deal = await create(
+        tenant,
+        "opportunityCreate",
+        "Opportunity",
+        {
+            "customerId": ids["Customer"],
+            "name": "World deal",
+            "pipelineId": ids["Pipeline"],
+            "contactId": ids["Contact"],
+            "ownerId": ids["User"],
+            "amount": "10.00",
+        },
+        "id stageHistory { id }",
+    )
+    ids["Opportunity"] = deal["id"]
+    ids["OpportunityStageChange"] = deal["stageHistory"][0]["id"]
+    ids["Product"] = await product(tenant, "3.00")
+    placed = await create(
+        tenant,
+        "orderCreate",
+        "Order",
+        {"customerId": ids["Customer"], "items": [line(ids["Product"], 2)], "status": "PAID"},
+        "id items { id }",
+    )
+    ids["Order"], ids["OrderItem"] = placed["id"], placed["items"][0]["id"]
+    shipped = await tenant.mutate(
+        f"""mutation ($id: ID!) {{ orderAddShipmentEvent(orderId: $id, input: {{status: "PICKED_UP"}}) {{
+        shipmentEvent {{ id }} {ERRORS} }} }}""",
+        {"id": ids["Order"]},
+    )
+    ids["ShipmentEvent"] = shipped["shipmentEvent"]["id"]
+    ids["ServiceCase"] = (
+        await create(
+            tenant,
+            "serviceCaseCreate",
+            "ServiceCase",
+            {
+                "customerId": ids["Customer"],
+                "kind": "REPAIR",
+                "subject": "World case",
+                "orderId": ids["Order"],
+                "orderItemId": ids["OrderItem"],
+                "assigneeId": ids["User"],
+            },
+        )
+    )["id"]
+    ids["Interaction"] = (
+        await create(
+            tenant,
+            "interactionCreate",
+            "Interaction",
+            {
+                "customerId": ids["Customer"],
+                "leadId": ids["Lead"],
+                "contactId": ids["Contact"],
+                "opportunityId": ids["Opportunity"],
+                "orderId": ids["Order"],
+                "serviceCaseId": ids["ServiceCase"],
+                "ownerId": ids["User"],
+                "channel": "VISIT",
+                "direction": "OUTBOUND",
+            },
+        )
+    )["id"]
+    ids["Feedback"] = (
+        await create(
+            tenant,
+            "feedbackCreate",
+            "Feedback",
+            {"customerId": ids["Customer"], "kind": "COMPLAINT", "orderId": ids["Order"], "productId": ids["Product"]},
+        )
+    )["id"]
+    ids["Campaign"] = (await create(tenant, "campaignCreate", "Campaign", {"name": unique("World campaign")}))["id"]
+    ids["CampaignMember"] = (
+        await create(
+            tenant,
+            "campaignMemberCreate",
+            "CampaignMember",
+            {"campaignId": ids["Campaign"], "customerId": ids["Customer"]},
+        )
+    )["id"]
+    ids["MembershipTier"] = (
+        await create(
+            tenant,
+            "membershipTierCreate",
+            "MembershipTier",
+            {"name": "World tier", "rank": 1, "basis": "POINTS", "threshold": "1"},
+        )
+    )["id"]
+    recorded = await ledger(tenant, ids["Customer"], "POINTS", "EARN", "5.00")
+    assert recorded["userErrors"] == [], recorded
+    ids["LedgerEntry"] = recorded["entry"]["id"]
+    return ids
+
+
+TYPE_QUERY = """query ($name: String!) { __type(name: $name) { inputFields { name
+  type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }"""
+
+
+def named_type(type_: dict[str, Any]) -> tuple[str, bool, bool]:
+    """(named type, non-null, list) of an introspected type reference."""
+    non_null = type_["kind"] == "NON_NULL"
+    is_list = False
+    while type_["name"] is None:
+        is_list = is_list or type_["kind"] == "LIST"
+        type_ = type_["ofType"]
+    return type_["name"], non_null, is_list
+
+
+async def input_fields(tenant: Tenant, type_name: str) -> dict[str, tuple[str, bool, bool]]:
+    """An input type's fields: name -> (named type, non-null, list)."""
+    found = (await tenant.data(TYPE_QUERY, {"name": type_name}))["__type"]
+    assert found is not None, type_name
+    return {f["name"]: named_type(f["type"]) for f in found["inputFields"]}
+
+
+# Input fields holding a global ID, and the type they must name.
+REFERENCES = {
+    "customerId": "Customer",
+    "contactId": "Contact",
+    "leadId": "Lead",
+    "opportunityId": "Opportunity",
+    "orderId": "Order",
+    "orderItemId": "OrderItem",
+    "serviceCaseId": "ServiceCase",
+    "ownerId": "User",
+    "assigneeId": "User",
+    "teamId": "Team",
+    "pipelineId": "Pipeline",
+    "stageId": "PipelineStage",
+    "productId": "Product",
+    "campaignId": "Campaign",
+}
+
+
+def create_inputs(ids: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """A valid input for every create mutation, referring to the objects of a ``world``; fresh unique values on
+    every call."""
+    return {
+        "customerCreate": {"kind": "PERSON", "name": "New person"},
+        "contactCreate": {"customerId": ids["Customer"], "name": "New contact"},
+        "leadCreate": {"name": "New lead"},
+        "opportunityCreate": {"customerId": ids["Customer"], "name": "New deal"},
+        "pipelineCreate": {"name": unique("New pipeline")},
+        "pipelineStageCreate": {"pipelineId": ids["Pipeline"], "name": "New stage", "position": 7, "probability": 7},
+        "productCreate": {"sku": unique("NEW"), "name": "New product", "unitPrice": "1.00"},
+        "orderCreate": {"customerId": ids["Customer"], "items": [line(ids["Product"])]},
+        "serviceCaseCreate": {"customerId": ids["Customer"], "kind": "INQUIRY", "subject": "New case"},
+        "interactionCreate": {"customerId": ids["Customer"], "channel": "PHONE", "direction": "INBOUND"},
+        "feedbackCreate": {"customerId": ids["Customer"], "kind": "REVIEW"},
+        "campaignCreate": {"name": "New campaign"},
+        "campaignMemberCreate": {"campaignId": ids["Campaign"], "leadId": ids["Lead"]},
+        "membershipTierCreate": {
+            "name": "New tier",
+            "rank": 2 + next(_serial) % 900,
+            "basis": "POINTS",
+            "threshold": "2",
+        },
+        "userCreate": {"name": "New user", "email": f"{unique('new')}@example.com", "role": "MEMBER"},
+        "teamCreate": {"name": unique("New team")},
+    }
+
+
+def update_inputs() -> dict[str, dict[str, Any]]:
+    """A valid, small change for every updatable type (by type name)."""
+    return {
+        "Customer": {"name": "Renamed"},
+        "Contact": {"name": "Renamed"},
+        "Lead": {"name": "Renamed"},
+        "Opportunity": {"name": "Renamed"},
+        "Pipeline": {"name": unique("Renamed")},
+        "PipelineStage": {"name": "Renamed"},
+        "Product": {"name": "Renamed"},
+        "Order": {"paymentMethod": "card"},
+        "ServiceCase": {"subject": "Renamed"},
+        "Interaction": {"subject": "Renamed"},
+        "Feedback": {"comment": "Renamed"},
+        "Campaign": {"name": "Renamed"},
+        "CampaignMember": {"status": "SENT"},
+        "MembershipTier": {"name": "Renamed"},
+        "User": {"name": "Renamed"},
+        "Team": {"name": unique("Renamed")},
+    }
+
+
+MUTATIONS = "{ __schema { mutationType { fields { name args { name type { kind name ofType { kind name } } } } } } }"
+
+
+async def mutation_inputs(tenant: Tenant) -> dict[str, str]:
+    """Every mutation with an ``input`` argument: mutation name -> input type name."""
+    fields = (await tenant.data(MUTATIONS))["__schema"]["mutationType"]["fields"]
+    found: dict[str, str] = {}
+    for f in fields:
+        for arg in f["args"]:
+            if arg["name"] == "input":
+                found[f["name"]] = named_type(arg["type"])[0]
+    return found
