@@ -198,6 +198,17 @@ class ValuePools:
         return custom
 
 
+def in_memory_definitions(specs: Sequence[FieldSpec]) -> list[FieldDefinition]:
+    """Definitions for ``specs`` as the service would store them, without a database (tests, schemaBuild)."""
+    made = []
+    for n, spec in enumerate(specs):
+        draft = FieldDefinition(
+            id=uuid.UUID(int=n + 1), entity=spec.entity, key=spec.key, type=spec.type, label=spec.label, position=n
+        )
+        made.append(replace(draft, config=build_config(draft, dict(spec.settings))))
+    return made
+
+
 # The schemaBuild scenario: 200 definitions, of every type, spread over every customizable entity.
 SCHEMA_BUILD_TYPES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("TEXT", {"maxLength": 200}),

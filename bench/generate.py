@@ -408,6 +408,7 @@ async def load_tenant(
     copier = Copier(raw, await bypasses_rls(conn))
     rows = TenantRows(plan, seed, tenant_id, created.owner_id, definitions)
     counts: dict[str, int] = dict.fromkeys(TABLE_ORDER, 0)
+    counts["users"] = 1  # the owner create_tenant made
     for table, table_rows in rows.fixed().items():
         await copier.write(table, table_rows)
         counts[table] += len(table_rows)
@@ -458,7 +459,9 @@ class LoadReport:
         }
 
 
-async def load(engine: AsyncEngine, preset: Preset, seed: int, *, quiet: bool = False) -> LoadReport:
+async def load(
+    engine: AsyncEngine, preset: Preset, seed: int, *, quiet: bool = False, indexes: bool = True
+) -> LoadReport:
     """Load the preset's tenants that are not there yet (each in its own transaction), then index and ANALYZE."""
     started = time.perf_counter()
     loaded: list[LoadedTenant] = []
@@ -478,7 +481,7 @@ async def load(engine: AsyncEngine, preset: Preset, seed: int, *, quiet: bool = 
                 progress.update(task, description=f"{preset.name}: tenant {plan.index + 1}/{len(preset.tenants)}")
                 async with engine.begin() as conn:
                     loaded.append(await load_tenant(conn, preset.name, plan, seed, progress, task))
-    index_note = await ensure_indexes(engine, preset)
+    index_note = await ensure_indexes(engine, preset) if indexes else "not asked for"
     if missing:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
