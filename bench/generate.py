@@ -39,7 +39,7 @@ from rapport.customfields.types.registry import field_type
 from rapport.schema.cache import base_type_names
 from rapport.tenants import TenantRef, create_tenant, enter_tenant, find_tenant
 
-GENERATOR_VERSION = 1  # bump when the rows change, so old bench tenants are not reused
+GENERATOR_VERSION = 2  # bump when the rows change, so old bench tenants are not reused
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # fixed, so the data is the same whenever it is generated
 FIRST_ID_MS = int(dt.datetime(2025, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
 CURRENCY = "USD"  # the default tenant currency: every order counts towards the figures
@@ -213,7 +213,7 @@ class TenantRows:
 
     def customer(self, n: int, out: dict[str, list[Row]]) -> None:
         t, rng = self.tenant_id, self.rng
-        company = rng.random() < 0.5
+        company = rng.random() < 0.4
         country, city, postal = rng.choice(CITIES)
         if company:
             name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {n}"
@@ -245,9 +245,10 @@ class TenantRows:
                 created,
             )
         )
-        # Only companies have contacts (the API keeps it so); half the customers are companies.
+        # Only companies have contacts (the API keeps it so). Counts vary little around the preset's means, so
+        # a page of `nested` holds about the same number of objects wherever it starts.
         contacts = []
-        for c in range(rng.randint(1, 7) if company else 0):
+        for c in range(rng.randint(3, 7) if company else 0):
             contact_id = self.new_id()
             contacts.append(contact_id)
             person = f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}"
@@ -263,9 +264,9 @@ class TenantRows:
                     created,
                 )
             )
-        for _ in range(rng.randint(0, 10)):
+        for _ in range(rng.randint(3, 7)):
             self.order(customer_id, out)
-        for _ in range(rng.randint(0, 20)):
+        for _ in range(rng.randint(6, 14)):
             channel = rng.choice(CHANNELS)
             occurred = self.at(700)
             out["interactions"].append(
@@ -292,7 +293,7 @@ class TenantRows:
         ordered = self.at(730)
         status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
         subtotal = discounts = decimal.Decimal("0.00")
-        for position in range(1, rng.randint(1, 5) + 1):
+        for position in range(1, rng.randint(2, 4) + 1):
             product_id, price = self.products[rng.randrange(len(self.products))]
             quantity = rng.randint(1, 3)
             gross = (price * quantity).quantize(CENT)

@@ -1,5 +1,6 @@
 """Dataset sizes. Child rows are proportional to customers, at the ratios of the ``medium`` preset
-(per customer: 2 contacts, 5 orders of 3 lines, 10 interactions; one product per 5 customers)."""
+(per customer: 2 contacts, 5 orders of 3 lines, 10 interactions; one product per 5 customers). 40% of the
+customers are companies, and only companies have contacts (3 to 7 each)."""
 
 from __future__ import annotations
 
