@@ -114,7 +114,12 @@ def strawberry_name(name: str) -> str:
 async def tenant_settings_update(info: Info, input: TenantSettingsInput) -> TenantSettingsUpdatePayload:  # noqa: A002
     ctx = info.context
     problems = Problems()
-    settings = _changed(ctx.settings, input, problems)
+    # Start from the stored settings under a row lock, not from those read at authentication: two concurrent
+    # updates of different settings then both land instead of the later one undoing the earlier.
+    stored = (
+        await ctx.conn.execute(select(TENANTS.c.settings).where(TENANTS.c.id == ctx.tenant_id).with_for_update())
+    ).scalar_one()
+    settings = _changed(TenantSettings.from_json(stored), input, problems)
     if problems:
         return TenantSettingsUpdatePayload(tenant=None, user_errors=problems.items)
     await ctx.conn.execute(update(TENANTS).where(TENANTS.c.id == ctx.tenant_id).values(settings=settings.to_json()))

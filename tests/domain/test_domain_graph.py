@@ -34,10 +34,12 @@ from tests.domain.helpers import (
     global_id,
     lead,
     line,
+    move,
     node,
     opportunity,
     order,
     product,
+    stages,
     unique,
     update,
     user,
@@ -567,3 +569,108 @@ async def test_global_ids_name_their_type(tenant: Tenant) -> None:
     assert await node(tenant, to_global_id("Contact", uuid_of(made))) is None
     assert await node(tenant, global_id("Customer")) is None
     assert (await node(tenant, made, "id name")) == {"id": made, "name": "Ada Lovelace"}
+
+
+# --- inactive users -------------------------------------------------------------------------------------------
+
+
+async def inactive_user(tenant: Tenant) -> str:
+    rep = await user(tenant, "Leaving")
+    assert (await update(tenant, "User", rep, {"active": False}, 1))["userErrors"] == []
+    return rep
+
+
+async def test_inactive_users_take_no_new_interactions_or_cases(tenant: Tenant) -> None:
+    rep, buyer = await inactive_user(tenant), await customer(tenant)
+    refused = await attempt(
+        tenant,
+        "interactionCreate",
+        "Interaction",
+        {"customerId": buyer, "channel": "PHONE", "direction": "INBOUND", "ownerId": rep},
+    )
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "ownerId"])]
+    refused = await attempt(
+        tenant,
+        "serviceCaseCreate",
+        "ServiceCase",
+        {"customerId": buyer, "kind": "REPAIR", "subject": "Broken", "assigneeId": rep},
+    )
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "assigneeId"])]
+    assert (await tenant.data("{ serviceCases(first: 1) { totalCount } interactions(first: 1) { totalCount } }")) == {
+        "serviceCases": {"totalCount": 0},
+        "interactions": {"totalCount": 0},
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG resolvers/mutations/customer.py: customerCreate/customerUpdate accept an "
+    "inactive user as owner ('Inactive users ... own nothing new')",
+)
+async def test_inactive_users_take_no_new_customers(tenant: Tenant) -> None:
+    rep = await inactive_user(tenant)
+    refused = await attempt(tenant, "customerCreate", "Customer", {"kind": "PERSON", "name": "X", "ownerId": rep})
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "ownerId"])]
+
+
+# --- deleting what others refer to ----------------------------------------------------------------------------
+
+DANGLING = (
+    "BUG resolvers/queries.py reference_resolver + loaders.by_id: a required reference to a soft-deleted row "
+    "resolves to null, so the non-null field fails with INTERNAL"
+)
+
+
+async def readable(tenant: Tenant, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = await tenant.gql(query, variables)
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+@pytest.mark.xfail(strict=True, reason=DANGLING)
+async def test_orders_stay_readable_after_their_product_is_deleted(tenant: Tenant) -> None:
+    item = await product(tenant)
+    await order(tenant, await customer(tenant), [line(item)])
+    gone = await tenant.data("mutation ($id: ID!) { productDelete(id: $id) { deletedId } }", {"id": item})
+    assert gone["productDelete"]["deletedId"] == item
+    data = await readable(tenant, "{ orders(first: 5) { edges { node { items { product { id } } } } } }")
+    assert data["orders"]["edges"][0]["node"]["items"][0]["product"] == {"id": item}
+
+
+@pytest.mark.xfail(strict=True, reason=DANGLING)
+async def test_orders_stay_readable_after_their_customer_is_deleted(tenant: Tenant) -> None:
+    buyer = await customer(tenant)
+    await order(tenant, buyer, [line(await product(tenant))])
+    await tenant.data("mutation ($id: ID!) { customerDelete(id: $id) { deletedId } }", {"id": buyer})
+    data = await readable(tenant, "{ orders(first: 5) { edges { node { customer { id } } } } }")
+    assert data["orders"]["edges"][0]["node"]["customer"] == {"id": buyer}
+
+
+@pytest.mark.xfail(strict=True, reason=DANGLING)
+async def test_memberships_stay_readable_after_their_campaign_is_deleted(tenant: Tenant) -> None:
+    made, buyer = await campaign(tenant), await customer(tenant)
+    await create(tenant, "campaignMemberCreate", "CampaignMember", {"campaignId": made["id"], "customerId": buyer})
+    await tenant.data("mutation ($id: ID!) { campaignDelete(id: $id) { deletedId } }", {"id": made["id"]})
+    await readable(
+        tenant,
+        "query ($id: ID!) { node(id: $id) { ... on Customer { campaignMemberships(first: 5) { "
+        "edges { node { campaign { id } } } } } } }",
+        {"id": buyer},
+    )
+
+
+@pytest.mark.xfail(strict=True, reason=DANGLING)
+async def test_stage_history_stays_readable_after_a_stage_is_deleted(tenant: Tenant) -> None:
+    by_name = await stages(tenant)
+    deal = await opportunity(tenant, await customer(tenant))
+    assert (await move(tenant, deal, by_name["Qualified"]["id"]))["userErrors"] == []
+    gone = await tenant.data(
+        "mutation ($id: ID!) { pipelineStageDelete(id: $id) { deletedId } }", {"id": by_name["Potential"]["id"]}
+    )
+    assert gone["pipelineStageDelete"]["deletedId"] == by_name["Potential"]["id"]
+    await readable(
+        tenant,
+        "query ($id: ID!) { node(id: $id) { ... on Opportunity { stageHistory { toStage { id } } } } }",
+        {"id": deal["id"]},
+    )

@@ -3,6 +3,7 @@ company and an opportunity, once only, all or nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -369,3 +370,48 @@ async def test_conversion_is_all_or_nothing_when_the_opportunity_fails(
     await assert_nothing_written(tenant, made)
     # The lead converts once the problem is gone.
     assert (await convert(tenant, made["id"], create=True))["userErrors"] == []
+
+
+async def test_concurrent_conversions_convert_once(tenant: Tenant) -> None:
+    made = await lead(tenant, "Gus", company="Race Inc")
+    responses = await asyncio.gather(*(tenant.post(CONVERT, {"id": made["id"], "create": True}) for _ in range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    payloads = [r.json()["data"]["leadConvert"] for r in responses]
+    done = [p for p in payloads if not p["userErrors"]]
+    assert len(done) == 1
+    for refused in (p for p in payloads if p["userErrors"]):
+        assert refused["userErrors"][0]["code"] in ("INVALID_STATE", "CONFLICT"), refused
+        assert refused["customer"] is None
+    assert await counts(tenant) == {"customers": 1, "contacts": 1, "opportunities": 1, "leads": 1}
+    stored = await node(tenant, made["id"], "customer { id } opportunity { id }")
+    assert stored == {
+        "customer": {"id": done[0]["customer"]["id"]},
+        "opportunity": {"id": done[0]["opportunity"]["id"]},
+    }
+
+
+async def deactivate(tenant: Tenant, user_id: str) -> None:
+    payload = await update(tenant, "User", user_id, {"active": False}, 1, "active")
+    assert payload["userErrors"] == []
+
+
+async def test_inactive_users_take_no_new_leads(tenant: Tenant) -> None:
+    rep = await user(tenant, "Leaving")
+    kept = await lead(tenant, ownerId=rep)
+    await deactivate(tenant, rep)
+    refused = await attempt(tenant, "leadCreate", "Lead", {"name": "New", "ownerId": rep})
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "ownerId"])]
+    # The leads they hold stay theirs and can still be worked on.
+    changed = await update(tenant, "Lead", kept["id"], {"score": 40, "ownerId": rep}, kept["version"], "owner { id }")
+    assert changed["userErrors"] == []
+    assert changed["lead"] == {"owner": {"id": rep}}
+
+
+async def test_converting_the_lead_of_an_inactive_user(tenant: Tenant) -> None:
+    rep = await user(tenant, "Leaving")
+    made = await lead(tenant, "Hal", company="Orphan Co", ownerId=rep)
+    await deactivate(tenant, rep)
+    payload = await convert(tenant, made["id"], create=True)
+    assert payload["userErrors"] == []
+    assert payload["customer"]["owner"] is None
+    assert payload["opportunity"]["owner"] is None

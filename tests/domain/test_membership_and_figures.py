@@ -15,6 +15,7 @@ from tests.conftest import App, Tenant
 from tests.domain.helpers import (
     ERRORS,
     LEDGER,
+    SETTINGS,
     ago,
     codes,
     create,
@@ -737,3 +738,15 @@ async def test_sales_performance_refuses_bad_periods(tenant: Tenant) -> None:
     body = await tenant.gql(PERFORMANCE, {"from": ago(0), "to": ago(1), "by": "OWNER"})
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_concurrent_settings_changes_all_land(tenant: Tenant) -> None:
+    for i in range(6):
+        currency, sources = ("EUR", "CNY")[i % 2], [f"source {i}"]
+        await asyncio.gather(
+            tenant.post(SETTINGS, {"input": {"currency": currency}}),
+            tenant.post(SETTINGS, {"input": {"leadSources": sources}}),
+            tenant.post(SETTINGS, {"input": {"churnDays": 400 + i}}),
+        )
+        found = (await tenant.data("{ tenant { currency leadSources lifecycle { churnDays } } }"))["tenant"]
+        assert found == {"currency": currency, "leadSources": sources, "lifecycle": {"churnDays": 400 + i}}

@@ -30,6 +30,7 @@ from tests.domain.helpers import (
     stages,
     unique,
     update,
+    user,
 )
 
 FUNNEL = """query ($id: ID!, $from: DateTime!, $to: DateTime!) {
@@ -509,3 +510,22 @@ async def test_pipelines_are_configured_by_admins(tenant: Tenant) -> None:
     admin = await tenant.token_for("ADMIN")
     made = await create(tenant, "pipelineCreate", "Pipeline", {"name": "Mine"}, token=admin)
     assert made["id"]
+
+
+async def test_inactive_users_take_no_new_deals(tenant: Tenant) -> None:
+    rep, other = await user(tenant, "Leaving"), await user(tenant, "Staying")
+    buyer = await customer(tenant)
+    kept = await opportunity(tenant, buyer, ownerId=rep)
+    assert (await update(tenant, "User", rep, {"active": False}, 1))["userErrors"] == []
+    refused = await attempt(
+        tenant, "opportunityCreate", "Opportunity", {"customerId": buyer, "name": "New", "ownerId": rep}
+    )
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "ownerId"])]
+    handed = await opportunity(tenant, buyer, ownerId=other)
+    back = await update(tenant, "Opportunity", handed["id"], {"ownerId": rep}, handed["version"])
+    assert codes(back["userErrors"]) == [("INVALID_STATE", ["input", "ownerId"])]
+    # Deals they hold stay theirs, and still move.
+    renamed = await update(tenant, "Opportunity", kept["id"], {"name": "Kept"}, kept["version"], OPPORTUNITY_FIELDS)
+    assert renamed["opportunity"]["owner"] == {"id": rep}
+    moved = await move(tenant, renamed["opportunity"], (await stages(tenant))["Won"]["id"])
+    assert moved["userErrors"] == []

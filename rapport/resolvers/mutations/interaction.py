@@ -9,12 +9,14 @@ from rapport.context import RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.mutations.common import belongs_to, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
+from rapport.resolvers.mutations.simple import refuse_inactive_user
 
 
 class InteractionRules(NoRules):
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
+        await refuse_inactive_user(ctx, problems, values, current, "owner_id", ["input", "ownerId"])
         if current is None:
             values.setdefault("occurred_at", dt.datetime.now(dt.UTC))
             values.setdefault("owner_id", ctx.actor.user_id)

@@ -22,6 +22,7 @@ from rapport.schema.entities.contact import CONTACT
 from rapport.schema.entities.customer import CUSTOMER
 from rapport.schema.entities.lead import LEAD
 from rapport.schema.entities.opportunity import OPPORTUNITY
+from rapport.schema.entities.user import USER
 from rapport.schema.roots import RootField
 
 Info = strawberry.Info[RequestContext, None]
@@ -64,7 +65,11 @@ async def convert(ctx: RequestContext, lead_id: str, expected_version: int | Non
     if lead.status == "UNQUALIFIED":
         problems.add(["id"], UserErrorCode.INVALID_STATE, "an unqualified lead cannot be converted")
         return {}, problems.items
-    owner = to_global_id("User", lead.owner_id) if lead.owner_id else None
+    owner = None
+    if lead.owner_id is not None:
+        # An inactive owner keeps the lead but takes on nothing new: the customer and deal start unowned.
+        user = await ctx.loaders.by_id(USER).load(lead.owner_id)
+        owner = to_global_id("User", lead.owner_id) if user is not None and user.active else None
     made: dict[str, Any] = {}
     try:
         async with ctx.conn.begin_nested():

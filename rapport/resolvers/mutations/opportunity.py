@@ -14,6 +14,7 @@ from rapport.ids import new_id
 from rapport.resolvers.filtering import base_condition
 from rapport.resolvers.mutations.common import belongs_to, default_currency, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
+from rapport.resolvers.mutations.simple import refuse_inactive_user
 from rapport.schema.entities.pipeline import PIPELINE, PIPELINE_STAGE, STAGE_CHANGE
 
 
@@ -71,6 +72,7 @@ class OpportunityRules(NoRules):
                              "an opportunity's customer cannot change")
         else:
             await self._place(ctx, values, problems)
+        await refuse_inactive_user(ctx, problems, values, current, "owner_id", ["input", "ownerId"])
         await belongs_to(ctx, problems, child="Contact", child_id=values.get("contact_id"), column="customer_id",
                          parent_id=effective(values, current, "customer_id"), path=["input", "contactId"],
                          what="the contact works for another customer")

@@ -9,6 +9,7 @@ from rapport.context import RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.mutations.common import belongs_to, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
+from rapport.resolvers.mutations.simple import refuse_inactive_user
 from rapport.schema.entities.order import ORDER, ORDER_ITEM
 
 
@@ -27,6 +28,7 @@ class ServiceCaseRules(NoRules):
                 values["closed_at"] = None
             if status in ("OPEN", "IN_PROGRESS", "WAITING_ON_CUSTOMER"):
                 values["resolved_at"] = values["closed_at"] = None
+        await refuse_inactive_user(ctx, problems, values, current, "assignee_id", ["input", "assigneeId"])
         customer_id = effective(values, current, "customer_id")
         await self._order_of_line(ctx, values, current, customer_id, problems)
         # Checked whenever one side of a link changes, so a new customer or order cannot strand the others.

@@ -130,6 +130,21 @@ class UserRules(NoRules):
             problems.add(["id"], UserErrorCode.FORBIDDEN, "only an OWNER may change an owner")
 
 
+async def refuse_inactive_user(
+    ctx: RequestContext, problems: Problems, values: dict[str, Any], current: Any, column: str, path: list[str]
+) -> None:
+    """Inactive users keep their history but own nothing new: refuse one as a new owner or assignee (records
+    they already hold stay theirs)."""
+    user_id = values.get(column)
+    if user_id is None or (current is not None and getattr(current, column) == user_id):
+        return
+    if any(p.field == path for p in problems.items):
+        return
+    user = await ctx.loaders.by_id(USER).load(user_id)
+    if user is not None and not user.active:
+        problems.add(path, UserErrorCode.INVALID_STATE, "the user is inactive; inactive users take on nothing new")
+
+
 class TeamRules(NoRules):
     async def after_delete(self, ctx: RequestContext, record: Any) -> None:
         users = USER.table
