@@ -395,9 +395,17 @@ class LoadedTenant:
 
 
 async def load_tenant(
-    conn: AsyncConnection, preset: str, plan: TenantPlan, seed: int, progress: Progress | None = None, task: Any = None
+    conn: AsyncConnection,
+    preset: str,
+    plan: TenantPlan,
+    seed: int,
+    progress: Progress | None = None,
+    task: Any = None,
+    *,
+    direct: bool | None = None,
 ) -> LoadedTenant:
-    """Create one bench tenant with its fields and rows, in the caller's transaction."""
+    """Create one bench tenant with its fields and rows, in the caller's transaction. ``direct``: COPY into
+    the tables (default: when the role bypasses row-level security) or through staging tables."""
     started = time.perf_counter()
     slug = tenant_slug(preset, seed, plan.index)
     created = await create_tenant(conn, f"Bench {preset} #{plan.index}", slug=slug, owner_email=f"owner@{slug}.example")
@@ -406,7 +414,7 @@ async def load_tenant(
     await enter_tenant(conn, tenant_id)
     raw = (await conn.get_raw_connection()).driver_connection
     assert raw is not None
-    copier = Copier(raw, await bypasses_rls(conn))
+    copier = Copier(raw, await bypasses_rls(conn) if direct is None else direct)
     rows = TenantRows(plan, seed, tenant_id, created.owner_id, definitions)
     counts: dict[str, int] = dict.fromkeys(TABLE_ORDER, 0)
     counts["users"] = 1  # the owner create_tenant made

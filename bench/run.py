@@ -300,6 +300,11 @@ def _run_scenario(
 def run(options: Options, console: Console | None = None) -> dict[str, Any]:
     """Run the harness; returns the results (also printed, and written as JSON)."""
     console = console or Console()
+    if options.preset not in PRESETS:
+        raise SystemExit(f"unknown preset {options.preset!r}; choose one of {', '.join(PRESETS)}")
+    unknown = [name for name in options.scenarios if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     preset = PRESETS[options.preset]
     if not preset.runnable:
         raise SystemExit(f"the {preset.name} preset is documented, not run ({preset.description})")

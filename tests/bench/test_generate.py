@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.fields import CUSTOMER_FIELDS, in_memory_definitions
-from bench.generate import COLUMNS, TABLE_ORDER, LoadReport, TenantRows
-from bench.presets import PRESETS
+from bench.generate import COLUMNS, TABLE_ORDER, LoadReport, TenantRows, count_rows, load_tenant
+from bench.presets import PRESETS, TenantPlan
 from rapport.customfields.service import load_definitions
 from rapport.customfields.types.registry import field_type
 from rapport.tenants import enter_tenant
@@ -130,3 +130,13 @@ def test_decimal_values_are_exact() -> None:
         assert line_total == (price * quantity).quantize(decimal.Decimal("0.01")) - discount >= 0
     custom = orjson.loads(made["customers"][0][COLUMNS["customers"].index("custom")])
     assert isinstance(custom, dict)
+
+
+async def test_roles_under_row_level_security_load_through_staging_tables(owner_engine: AsyncEngine) -> None:
+    # COPY cannot write into a table under RLS for a role that does not bypass it; staging tables can.
+    plan = TenantPlan(0, 12, CUSTOMER_FIELDS[:5])
+    async with owner_engine.begin() as conn:
+        loaded = await load_tenant(conn, "staged", plan, 11, direct=False)
+    async with owner_engine.begin() as conn:
+        assert await count_rows(conn, loaded.ref.id) == loaded.rows
+    assert loaded.rows["customers"] == 12
