@@ -483,6 +483,22 @@ async def test_a_complaint_keeps_a_given_status(tenant: Tenant) -> None:
     assert made["status"] == "ACKNOWLEDGED"
 
 
+async def test_feedback_that_becomes_a_complaint_is_open(tenant: Tenant) -> None:
+    made = await create(
+        tenant,
+        "feedbackCreate",
+        "Feedback",
+        {"customerId": await customer(tenant), "kind": "REVIEW"},
+        f"{FEEDBACK_FIELDS} version",
+    )
+    changed = await update(tenant, "Feedback", made["id"], {"kind": "COMPLAINT"}, made["version"], FEEDBACK_FIELDS)
+    assert (changed["feedback"]["kind"], changed["feedback"]["status"]) == ("COMPLAINT", "OPEN")
+    handled = await update(
+        tenant, "Feedback", made["id"], {"status": "RESOLVED", "rating": 2}, made["version"] + 1, FEEDBACK_FIELDS
+    )
+    assert handled["feedback"]["status"] == "RESOLVED"
+
+
 async def test_feedback_rules(tenant: Tenant) -> None:
     mine, theirs = await customer(tenant), await customer(tenant, "Other")
     item = await product(tenant)
@@ -524,6 +540,34 @@ async def test_interactions_need_a_customer_or_a_lead(tenant: Tenant) -> None:
     assert codes(dropped["userErrors"]) == [("REQUIRED", ["input", "customerId"])]
     listed = await node(tenant, prospect["id"], "interactions(first: 5) { edges { node { id } } }")
     assert listed == {"interactions": {"edges": [{"node": {"id": with_lead["id"]}}]}}
+
+
+async def test_linked_records_need_their_customer(tenant: Tenant) -> None:
+    firm, other = await company(tenant), await company(tenant, "Other")
+    person, prospect = await contact(tenant, firm), await lead(tenant)
+    lead_only = await attempt(
+        tenant,
+        "interactionCreate",
+        "Interaction",
+        {"leadId": prospect["id"], "contactId": person, "channel": "PHONE", "direction": "INBOUND"},
+    )
+    assert codes(lead_only["userErrors"]) == [("INVALID", ["input", "contactId"])]
+    made = await create(
+        tenant,
+        "interactionCreate",
+        "Interaction",
+        {"customerId": firm, "leadId": prospect["id"], "contactId": person, "channel": "PHONE", "direction": "INBOUND"},
+        INTERACTION_FIELDS,
+    )
+    cleared = await update(tenant, "Interaction", made["id"], {"customerId": None}, made["version"])
+    assert codes(cleared["userErrors"]) == [("INVALID", ["input", "customerId"])]
+    moved = await update(tenant, "Interaction", made["id"], {"customerId": other}, made["version"])
+    assert codes(moved["userErrors"]) == [("INVALID", ["input", "contactId"])]
+    both = await update(
+        tenant, "Interaction", made["id"], {"customerId": None, "contactId": None}, made["version"], INTERACTION_FIELDS
+    )
+    assert both["userErrors"] == []
+    assert (both["interaction"]["customer"], both["interaction"]["contact"]) == (None, None)
 
 
 async def test_interaction_defaults_and_links(tenant: Tenant) -> None:

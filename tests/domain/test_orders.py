@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from rapport.resolvers.mutations import order as order_rules
 from tests.conftest import Tenant
 from tests.domain.helpers import (
     ERRORS,
@@ -16,6 +17,7 @@ from tests.domain.helpers import (
     attempt,
     codes,
     customer,
+    delete,
     global_id,
     line,
     node,
@@ -128,7 +130,19 @@ async def test_order_numbers_are_generated_and_unique(tenant: Tenant) -> None:
     numbers = {(await order(tenant, buyer, [line(item)]))["orderNumber"] for _ in range(10)}
     assert len(numbers) == 10
     today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
-    assert all(re.fullmatch(rf"SO-{today}-[0-9A-F]{{6}}", n) for n in numbers), numbers
+    assert all(re.fullmatch(rf"SO-{today}-[0-9A-F]{{8}}", n) for n in numbers), numbers
+
+
+async def test_a_generated_number_never_clashes(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    buyer, item = await customer(tenant), await product(tenant)
+    taken = await order(tenant, buyer, [line(item)], orderNumber="SO-CLASH-1")
+    deleted = await order(tenant, buyer, [line(item)], orderNumber="SO-CLASH-2")
+    assert (await delete(tenant, "Order", deleted["id"]))["userErrors"] == []
+    # The generator repeats numbers already used (also by a deleted order) before finding a free one.
+    sequence = iter([taken["orderNumber"], "SO-CLASH-2", "SO-CLASH-3"])
+    monkeypatch.setattr(order_rules, "order_number", lambda: next(sequence))
+    made = await order(tenant, buyer, [line(item)])
+    assert made["orderNumber"] == "SO-CLASH-3"
 
 
 async def test_a_given_order_number_is_kept_and_a_duplicate_refused(tenant: Tenant) -> None:

@@ -7,7 +7,7 @@ import decimal
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from rapport.context import RequestContext
 from rapport.customfields.types.base import FieldValueError
@@ -15,12 +15,13 @@ from rapport.errors import UserErrorCode
 from rapport.ids import from_global_id, new_id
 from rapport.resolvers.mutations.common import default_currency, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
-from rapport.schema.entities.order import ORDER_ITEM
+from rapport.schema.entities.order import ORDER, ORDER_ITEM
 from rapport.schema.entities.product import PRODUCT
 from rapport.validation import money
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
+MAX_NUMBER_TRIES = 5
 CENT = decimal.Decimal("0.01")
 
 # Status changes an order may make. Refunds follow payment; cancelling is only for unpaid orders.
@@ -39,7 +40,22 @@ REVENUE_STATUSES = ("PAID", "SHIPPED", "DELIVERED", "COMPLETED")
 
 def order_number() -> str:
     today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
-    return f"SO-{today}-{secrets.token_hex(3).upper()}"
+    return f"SO-{today}-{secrets.token_hex(4).upper()}"
+
+
+async def free_order_number(ctx: RequestContext) -> str:
+    """A generated order number no order of the tenant has (deleted ones included: the index covers them).
+    Checked, because random numbers do collide: with 6 hex digits per day, a tenant taking a few thousand
+    orders a day would see a generated number clash most days."""
+    orders = ORDER.table
+    for _ in range(MAX_NUMBER_TRIES):
+        candidate = order_number()
+        taken = await ctx.conn.execute(
+            select(orders.c.id).where(orders.c.tenant_id == ctx.tenant_id, orders.c.order_number == candidate)
+        )
+        if taken.first() is None:
+            return candidate
+    return order_number()  # practically unreachable; the unique index still guards
 
 
 def _amount(value: Any, default: decimal.Decimal, path: list[str], problems: Problems) -> decimal.Decimal | None:
@@ -60,7 +76,8 @@ class OrderRules(NoRules):
     ) -> None:
         default_currency(ctx, values, current)
         if current is None:
-            values.setdefault("order_number", order_number())
+            if "order_number" not in values:
+                values["order_number"] = await free_order_number(ctx)
             status = values.get("status", "PENDING")
             if status not in ("PENDING", "PAID"):
                 problems.add(["input", "status"], UserErrorCode.INVALID_STATE, "a new order is PENDING or PAID")

@@ -51,8 +51,10 @@ class FeedbackRules(NoRules):
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
-        if current is None and values.get("kind") == "COMPLAINT":
-            values.setdefault("status", "OPEN")
+        # A complaint is handled from OPEN on, also when feedback becomes one later.
+        becomes_complaint = values.get("kind") == "COMPLAINT" and (current is None or current.kind != "COMPLAINT")
+        if becomes_complaint and effective(values, current, "status") is None:
+            values["status"] = "OPEN"
         await belongs_to(ctx, problems, child="Order", child_id=values.get("order_id"), column="customer_id",
                          parent_id=effective(values, current, "customer_id"), path=["input", "orderId"],
                          what="the order is another customer's")
