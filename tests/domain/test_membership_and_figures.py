@@ -493,7 +493,7 @@ async def test_a_purchase_frequency_within_the_first_period(tenant: Tenant) -> N
 HISTORIES = {
     "lead": None,
     "new": (5, 5),
-    "active": (30, 15),
+    "active": (31, 15),
     "dormant": (35, 30),
     "churned": (60, 50),
 }
