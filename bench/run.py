@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -188,7 +189,10 @@ class Server:
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.terminate()
+        # SIGINT, not SIGTERM: uvicorn re-raises the signal after its graceful shutdown, and only SIGINT (as
+        # KeyboardInterrupt) lets `rapport serve` release its handle on the embedded database, which then
+        # stops with the last process using it.
+        self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
