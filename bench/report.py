@@ -101,7 +101,8 @@ def notes(results: dict[str, Any]) -> list[str]:
         else "reused from an earlier run"
     )
     return [
-        f"data: {rows_text}; {loaded}",
+        f"data{'' if load['seconds'] is not None else ' (rows now, with customers added by create)'}: "
+        f"{rows_text}; {loaded}",
         f"machine: {machine['cpu']} ({machine['cpus']} CPUs), {machine['memory_gb']:.0f} GB, "
         f"{machine['postgres']}, Python {machine['python']}; load average at start {machine['loadavg']}",
         f"pinning: {run['pinning']}",
