@@ -718,3 +718,21 @@ async def test_stage_history_stays_readable_after_a_stage_is_deleted(tenant: Ten
         "query ($id: ID!) { node(id: $id) { ... on Opportunity { stageHistory { toStage { id } } } } }",
         {"id": deal["id"]},
     )
+
+
+# --- owners ---------------------------------------------------------------------------------------------------
+
+
+async def test_the_last_owner_stays_an_owner(tenant: Tenant) -> None:
+    users = (await tenant.data("{ users(first: 5) { edges { node { id role version } } } }"))["users"]["edges"]
+    (owner,) = [u["node"] for u in users if u["node"]["role"] == "OWNER"]
+    for input_, path in (({"role": "ADMIN"}, "role"), ({"active": False}, "active")):
+        refused = await update(tenant, "User", owner["id"], input_, owner["version"])
+        assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", path])]
+    second = await user(tenant, "Second owner", role="OWNER")
+    demoted = await update(tenant, "User", owner["id"], {"role": "ADMIN"}, owner["version"], "role")
+    assert demoted["userErrors"] == []
+    refused = await update(tenant, "User", second, {"active": False}, 1)
+    assert codes(refused["userErrors"]) == [("INVALID_STATE", ["input", "active"])]
+    renamed = await update(tenant, "User", second, {"name": "Still owner"}, 1, "name role")
+    assert renamed["user"] == {"name": "Still owner", "role": "OWNER"}

@@ -130,6 +130,22 @@ class UserRules(NoRules):
             problems.add(["input", "role"], UserErrorCode.FORBIDDEN, f"you cannot grant {role}")
         if current is not None and current.role == "OWNER" and ctx.actor.role != "OWNER" and values:
             problems.add(["id"], UserErrorCode.FORBIDDEN, "only an OWNER may change an owner")
+        stops_owning = role not in (None, "OWNER") or values.get("active") is False
+        if current is not None and current.role == "OWNER" and current.active and stops_owning and not problems:
+            await self._keep_an_owner(ctx, current, problems, "role" if role not in (None, "OWNER") else "active")
+
+    async def _keep_an_owner(self, ctx: RequestContext, current: Any, problems: Problems, field: str) -> None:
+        """A tenant keeps at least one active OWNER. The active owners are locked, so two owners demoting each
+        other at once cannot both succeed."""
+        users = USER.table
+        owners = (await ctx.conn.execute(
+            select(users.c.id)
+            .where(users.c.tenant_id == ctx.tenant_id, users.c.role == "OWNER", users.c.active)
+            .with_for_update()
+        )).scalars().all()
+        if not set(owners) - {current.id}:
+            problems.add(["input", field], UserErrorCode.INVALID_STATE,
+                         "the tenant's last active owner stays one; make another user OWNER first")
 
 
 async def refuse_inactive_user(
