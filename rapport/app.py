@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +22,7 @@ from rapport.config import Settings, get_settings
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
 from rapport.execution import Executor, Operation, error
+from rapport.idempotency import HEADER
 from rapport.schema.cache import SchemaCache
 
 log = logging.getLogger("rapport")
@@ -93,6 +95,9 @@ class GraphQLEndpoint:
         op = _operation(payload)
         if isinstance(op, str):
             return _bad_request(op)
+        key = request.headers.get(HEADER)
+        if key is not None:
+            op = dataclasses.replace(op, idempotency_key=key)
         return await self.execute(request, op, allow_mutations=True)
 
     async def get(self, request: Request) -> Response:

@@ -166,6 +166,53 @@ def _emit(data: dict[str, Any], as_json: bool, human: str) -> None:
         console.print(human)
 
 
+@app.command()
+def purge(
+    retention_days: Annotated[
+        float | None,
+        typer.Option(help="Remove what was deleted longer ago than this (default: RAPPORT_DELETE_RETENTION_DAYS)."),
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug or id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Remove for good the records deleted longer ago than the retention period, and expired idempotency keys."""
+    import datetime as dt
+
+    from rapport.purge import purge as purge_deleted
+    from rapport.tenants import find_tenant
+
+    settings = get_settings()
+    days = settings.delete_retention_days if retention_days is None else retention_days
+    if days < 0:
+        console.print("[red]--retention-days must not be negative[/red]")
+        raise typer.Exit(1)
+
+    def run(database: Database) -> None:
+        async def main() -> dict[str, int]:
+            engine = database.owner_engine()
+            try:
+                tenant_ids = None
+                if tenant is not None:
+                    async with engine.connect() as conn:
+                        found = await find_tenant(conn, tenant)
+                    if found is None:
+                        raise ValueError(f"no tenant {tenant!r}")
+                    tenant_ids = [found.id]
+                return dict(await purge_deleted(engine, dt.timedelta(days=days), tenant_ids))
+            finally:
+                await database.dispose()
+
+        try:
+            removed = asyncio.run(main())
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        human = ", ".join(f"{table}: {n}" for table, n in sorted(removed.items())) or "nothing to purge"
+        _emit({"retention_days": days, "removed": removed}, as_json, f"purged (older than {days:g} days) {human}")
+
+    _with_database(run)
+
+
 @tenant_app.command("create")
 def tenant_create(
     name: Annotated[str, typer.Option(help="The business's name.")],

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
 
+    # Writes that cannot be lost or doubled (rapport/idempotency.py, rapport/purge.py).
+    delete_retention_days: float = Field(
+        default=30, ge=0, description="Deleted records stay restorable this long; `rapport purge` removes older ones."
+    )
+    idempotency_ttl_hours: float = Field(
+        default=24, ge=24, description="How long an Idempotency-Key is remembered (at least 24 hours)."
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

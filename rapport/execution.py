@@ -16,11 +16,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types import ExecutionResult
 
 from rapport import metrics
 from rapport.auth.tokens import authenticate
 from rapport.context import Actor, RequestContext
 from rapport.errors import BadInput
+from rapport.idempotency import RequestKey, RequestReplay, for_request
 from rapport.schema.cache import SchemaCache
 
 log = logging.getLogger("rapport.request")
@@ -31,6 +33,8 @@ class Operation:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    # The Idempotency-Key header (mutations only; see rapport/idempotency.py).
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class Executor:
 
     async def _run(self, token: str, op: Operation, request_id: str) -> Outcome:
         async with self.engine.connect() as conn, conn.begin() as transaction:
-            auth = await authenticate(conn, token)
+            auth = await authenticate(conn, token, request_id)
             if auth is None:
                 await transaction.rollback()
                 return unauthenticated()
@@ -143,6 +147,12 @@ class Executor:
                 await transaction.rollback()
                 message = "The document has several operations: say which to run with `operationName`."
                 return Outcome(200, {"errors": [error(message, "GRAPHQL_VALIDATION_FAILED")]})
+            idempotent: RequestKey | None = None
+            if op.idempotency_key is not None and _is_mutation(op):
+                claimed = await for_request(context, op.idempotency_key, op.query, op.variables, op.operation_name)
+                if isinstance(claimed, RequestReplay):  # a retry (or a misused key): answer without executing
+                    return Outcome(claimed.status, claimed.body)
+                idempotent = claimed
             try:
                 result = await tenant_schema.schema.execute(
                     op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
@@ -161,19 +171,9 @@ class Executor:
                 # A statement failed outside any savepoint: PostgreSQL has aborted the transaction and COMMIT
                 # would silently roll it back. Say so instead of reporting the mutations that ran as saved.
                 await transaction.rollback()
-        body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = [format_error(e, request_id) for e in result.errors]
-        # `data` is absent only when execution never started (the request was invalid); once it started, a
-        # failure that nulls the whole result still answers `"data": null`, as the GraphQL spec asks.
-        if result.data is not None or not result.errors or any(e.path for e in result.errors):
-            body["data"] = result.data
-        if failed:
-            log.error("request %s failed part-way; its transaction was rolled back", request_id)
-            message = "The request failed part-way and was rolled back: nothing it changed was saved."
-            body = {"errors": [*body.get("errors", []), error(message, "INTERNAL", requestId=request_id)], "data": None}
-        if context.extensions:
-            body["extensions"] = context.extensions
+            body = _response_body(result, context, request_id, failed)
+            if idempotent is not None and not failed:
+                await idempotent.remember(body)  # in the request's transaction: the key and the writes go together
         if any(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in body.get("errors", [])):
             return Outcome(503, body)
         return Outcome(200, body)
@@ -193,6 +193,23 @@ def _operation_count(query: str) -> int:
     except GraphQLSyntaxError:
         return 1
     return sum(1 for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def _response_body(result: ExecutionResult, context: RequestContext, request_id: str, failed: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [format_error(e, request_id) for e in result.errors]
+    # `data` is absent only when execution never started (the request was invalid); once it started, a
+    # failure that nulls the whole result still answers `"data": null`, as the GraphQL spec asks.
+    if result.data is not None or not result.errors or any(e.path for e in result.errors):
+        body["data"] = result.data
+    if failed:
+        log.error("request %s failed part-way; its transaction was rolled back", request_id)
+        message = "The request failed part-way and was rolled back: nothing it changed was saved."
+        body = {"errors": [*body.get("errors", []), error(message, "INTERNAL", requestId=request_id)], "data": None}
+    if context.extensions:
+        body["extensions"] = context.extensions
+    return body
 
 
 def _outcome_label(outcome: Outcome) -> str:

@@ -49,15 +49,17 @@ class Authenticated:
     settings: TenantSettings
 
 
-_AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash)")
+_AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash, :request)")
 
 
-async def authenticate(conn: AsyncConnection, token: str) -> Authenticated | None:
-    """Resolve a bearer token and set the transaction's tenant; None for malformed, unknown or revoked tokens."""
+async def authenticate(conn: AsyncConnection, token: str, request_id: str | None = None) -> Authenticated | None:
+    """Resolve a bearer token and set the transaction's tenant, and its actor and request id for the audit
+    trail; None for malformed, unknown or revoked tokens."""
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    row = (await conn.execute(_AUTHENTICATE, {"tenant": tenant_id, "hash": digest(token)})).first()
+    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id}
+    row = (await conn.execute(_AUTHENTICATE, params)).first()
     if row is None:
         return None
     return Authenticated(

@@ -1,11 +1,13 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers every table on ``Base.metadata``."""
 
+from rapport.models.audit import AuditEntry
 from rapport.models.base import Base, table_of
 from rapport.models.campaign import Campaign, CampaignMember
 from rapport.models.contact import Contact
 from rapport.models.custom_field import CustomFieldDefinition
 from rapport.models.customer import Customer
 from rapport.models.feedback import Feedback
+from rapport.models.idempotency import IdempotencyKey
 from rapport.models.interaction import Interaction
 from rapport.models.lead import Lead
 from rapport.models.membership import LedgerEntry, MemberAccount, MembershipTier
@@ -18,6 +20,7 @@ from rapport.models.tenant import ApiToken, Tenant, User
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Campaign",
     "CampaignMember",
@@ -25,6 +28,7 @@ __all__ = [
     "CustomFieldDefinition",
     "Customer",
     "Feedback",
+    "IdempotencyKey",
     "Interaction",
     "Lead",
     "LedgerEntry",

@@ -49,3 +49,5 @@ class Customer(TenantScoped, Timestamped, Versioned, Customizable, Base):
     payment_method_preference: Mapped[str | None]
     owner_id: Mapped[uuid.UUID | None]
     deleted_at: Mapped[dt.datetime | None]
+    # Set by customerErase: personal data was anonymised (the row stays for non-personal aggregates).
+    erased_at: Mapped[dt.datetime | None]

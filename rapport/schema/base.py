@@ -59,15 +59,26 @@ def _entity_mutations(entity: Entity, registry: TypeRegistry) -> dict[str, Any]:
             description=f"Delete a {entity.name}.",
             extensions=writer,
         )
+    if entity.deletable and entity.soft_delete:
+        from rapport.resolvers.mutations.restore import restore_resolver
+
+        fields[f"{field_name}_restore"] = strawberry.mutation(
+            resolver=restore_resolver(entity, types.payloads["Restore"], field_name),
+            description=f"Bring back a deleted {entity.name} (within the retention period, "
+            "RAPPORT_DELETE_RETENTION_DAYS, 30 days by default)."
+            + (" Its contacts deleted with it come back too." if entity.name == "Customer" else ""),
+            extensions=writer,
+        )
     return fields
 
 
 def _extension_modules() -> list[Any]:
     """Modules with hand-written root fields: ``query_fields(objects)`` / ``mutation_fields(objects)``."""
-    from rapport.resolvers import custom_fields, customer_figures, reports, tenant
+    from rapport.resolvers import audit, custom_fields, customer_figures, data_subject, reports, tenant
     from rapport.resolvers.mutations import lead_convert, ledger, opportunity_stage, shipment
 
-    return [tenant, customer_figures, reports, custom_fields, lead_convert, opportunity_stage, shipment, ledger]
+    return [tenant, customer_figures, reports, custom_fields, lead_convert, opportunity_stage, shipment, ledger,
+            audit, data_subject]
 
 
 def _root_field(name: str, spec: RootField, *, mutation: bool) -> Any:

@@ -266,7 +266,7 @@ class _Builder:
             )
         types.create_input, types.update_input = made
         field_name = naming.lower_first(name)
-        for verb in ("Create", "Update"):
+        for verb in ("Create", "Update", "Restore"):
             types.payloads[verb] = self._new(
                 f"{name}{verb}Payload",
                 "type",

@@ -25,6 +25,7 @@ from rapport.context import RequestContext
 from rapport.customfields.types.base import FieldValueError
 from rapport.customfields.values import apply_custom_values
 from rapport.errors import UserErrorCode
+from rapport.idempotency import KeyArgument, idempotent_write
 from rapport.ids import from_global_id, new_id, to_global_id
 from rapport.resolvers.filtering import base_condition
 from rapport.resolvers.records import record_class
@@ -334,8 +335,11 @@ TargetId = Annotated[strawberry.ID, strawberry.argument(description="ID of the o
 
 
 def create_resolver(entity: Entity, input_cls: Any, payload: Any, field_name: str) -> Callable[..., Awaitable[Any]]:
-    async def resolve(info: Info, input: input_cls) -> payload | None:
-        record, errors = await create(info.context, entity, input)
+    async def resolve(info: Info, input: input_cls, idempotency_key: KeyArgument = None) -> payload | None:
+        ctx = info.context
+        record, errors = await idempotent_write(
+            ctx, idempotency_key, entity, f"{field_name}Create", input, lambda: create(ctx, entity, input)
+        )
         return payload(**{field_name: record, "user_errors": errors})
 
     return resolve

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from rapport.context import RequestContext
 from rapport.customfields.types.base import FieldValueError
 from rapport.errors import UserErrorCode
+from rapport.idempotency import KeyArgument, idempotent_write
 from rapport.ids import from_global_id, new_id
 from rapport.models import MemberAccount, table_of
 from rapport.resolvers.mutations.crud import Problems
@@ -167,8 +168,10 @@ def mutation_fields(objects: dict[str, Any]) -> dict[str, RootField]:
     payload = _payload(objects["LedgerEntry"])
 
     async def ledger_record(info: Info, input: Annotated[LedgerEntryInput, strawberry.argument(  # noqa: A002
-            description="The movement.")]) -> payload:
-        entry, errors = await record(info.context, input)
+            description="The movement.")], idempotency_key: KeyArgument = None) -> payload:
+        ctx = info.context
+        entry, errors = await idempotent_write(ctx, idempotency_key, LEDGER_ENTRY, "ledgerRecord", input,
+                                               lambda: record(ctx, input))
         return payload(entry=entry, user_errors=errors)
 
     return {
