@@ -330,30 +330,30 @@ async def test_special_mutations_never_cross(
 
 
 NESTED = """{
-  customers(first: 20) { edges { node { id owner { id team { id } }
-    contacts(first: 20) { edges { node { id customer { id } interactions(first: 20) { edges { node { id } } }
-      opportunities(first: 20) { edges { node { id } } } } } }
-    orders(first: 20) { edges { node { id customer { id } items { id product { id } order { id } }
-      shipmentEvents { id order { id } } cases(first: 20) { edges { node { id } } }
-      interactions(first: 20) { edges { node { id } } } feedback(first: 20) { edges { node { id } } } } } }
-    interactions(first: 20) { edges { node { id customer { id } contact { id } lead { id } opportunity { id }
+  customers(first: 3) { edges { node { id owner { id team { id } }
+    contacts(first: 3) { edges { node { id customer { id } interactions(first: 3) { edges { node { id } } }
+      opportunities(first: 3) { edges { node { id } } } } } }
+    orders(first: 3) { edges { node { id customer { id } items { id product { id } order { id } }
+      shipmentEvents { id order { id } } cases(first: 3) { edges { node { id } } }
+      interactions(first: 3) { edges { node { id } } } feedback(first: 3) { edges { node { id } } } } } }
+    interactions(first: 3) { edges { node { id customer { id } contact { id } lead { id } opportunity { id }
       order { id } serviceCase { id } owner { id } } } }
-    opportunities(first: 20) { edges { node { id pipeline { id stages { id } } stage { id pipeline { id } }
+    opportunities(first: 3) { edges { node { id pipeline { id stages { id } } stage { id pipeline { id } }
       owner { id } contact { id } stageHistory { id fromStage { id } toStage { id } changedBy { id }
-      opportunity { id } } interactions(first: 20) { edges { node { id } } } } } }
-    feedback(first: 20) { edges { node { id order { id } product { id } customer { id } } } }
-    cases(first: 20) { edges { node { id order { id } orderItem { id } assignee { id } customer { id } } } }
-    ledgerEntries(first: 20) { edges { node { id customer { id } createdBy { id } } } }
-    campaignMemberships(first: 20) { edges { node { id campaign { id members(first: 20) {
+      opportunity { id } } interactions(first: 3) { edges { node { id } } } } } }
+    feedback(first: 3) { edges { node { id order { id } product { id } customer { id } } } }
+    cases(first: 3) { edges { node { id order { id } orderItem { id } assignee { id } customer { id } } } }
+    ledgerEntries(first: 3) { edges { node { id customer { id } createdBy { id } } } }
+    campaignMemberships(first: 3) { edges { node { id campaign { id members(first: 3) {
       edges { node { id lead { id } customer { id } } } } } } } }
     figures { tier { id } } } } }
-  leads(first: 20) { edges { node { id owner { id } customer { id } contact { id } opportunity { id }
-    interactions(first: 20) { edges { node { id } } } } } }
-  pipelines(first: 20) { edges { node { id stages { id pipeline { id } }
-    opportunities(first: 20) { edges { node { id } } } } } }
-  users(first: 20) { edges { node { id team { id members(first: 20) { edges { node { id } } } }
-    customers(first: 20) { edges { node { id } } } opportunities(first: 20) { edges { node { id } } } } } }
-  membershipTiers(first: 20) { edges { node { id } } }
+  leads(first: 3) { edges { node { id owner { id } customer { id } contact { id } opportunity { id }
+    interactions(first: 3) { edges { node { id } } } } } }
+  pipelines(first: 3) { edges { node { id stages { id pipeline { id } }
+    opportunities(first: 3) { edges { node { id } } } } } }
+  users(first: 3) { edges { node { id team { id members(first: 3) { edges { node { id } } } }
+    customers(first: 3) { edges { node { id } } } opportunities(first: 3) { edges { node { id } } } } } }
+  membershipTiers(first: 3) { edges { node { id } } }
 }"""
 
 
