@@ -84,15 +84,15 @@ async def test_header_is_ignored_by_queries_and_checked(tenant: Tenant) -> None:
     assert await _count(tenant, "Too long") == 0
 
 
-async def test_header_rolled_back_request_keeps_no_key(tenant: Tenant, owner_engine: AsyncEngine) -> None:
-    """A request that wrote nothing that lasts (refused input) still answers the same way, but a request whose
-    transaction rolled back stores no key: nothing is remembered that did not happen."""
+async def test_header_refused_request_is_replayed_too(tenant: Tenant, owner_engine: AsyncEngine) -> None:
+    """The header covers the request's response whatever it says: refused input is answered the same way again
+    (the key is stored with the response, in the request's transaction)."""
     key = str(uuid.uuid4())
     bad = 'mutation { customerCreate(input: {kind: PERSON, name: ""}) { customer { id } userErrors { code } } }'
     first = await tenant.post(bad, headers={"Idempotency-Key": key})
     assert first.json()["data"]["customerCreate"]["userErrors"]
     stored = await rows(owner_engine, tenant, "SELECT response FROM idempotency_keys WHERE key = :k", k=key)
-    assert stored[0].response == first.json()
+    assert stored[0].response["data"] == first.json()["data"]
     again = await tenant.post(bad, headers={"Idempotency-Key": key})
     assert again.json() == first.json()
 
