@@ -13,15 +13,16 @@ import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from rapport import metrics
 from rapport.config import Settings, get_settings
+from rapport.customfields.indexes import IndexBuilder
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
-from rapport.execution import Executor, Operation, error
+from rapport.execution import Executor, Operation, error, unauthenticated
 from rapport.idempotency import HEADER
 from rapport.schema.cache import SchemaCache
 
@@ -134,15 +135,25 @@ class AppState:
         self.database = database
         self.owns_database = database is None
         self.executor: Executor | None = None
+        self.index_builder: IndexBuilder | None = None
 
     async def start(self) -> None:
         if self.database is None:
             self.database = open_database(self.settings)
         engine = self.database.app_engine(self.settings)
         metrics.count_statements(engine)
-        self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size))
+        # Index DDL needs the table owner; builds run in the background, after the change commits.
+        self.owner_engine = self.database.owner_engine()
+        self.index_builder = IndexBuilder(self.owner_engine)
+        self.index_builder.start()
+        await self.index_builder.resume()
+        self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size), self.index_builder)
 
     async def stop(self) -> None:
+        if self.index_builder is not None:
+            await self.index_builder.stop()
+            await self.owner_engine.dispose()
+            self.index_builder = None
         if self.executor is not None:
             await self.executor.engine.dispose()
             self.executor = None
@@ -180,6 +191,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return ORJSONResponse({"status": "migrations pending", "current": current, "head": head}, status_code=503)
         return ORJSONResponse({"status": "ready", "migration": current})
 
+    async def schema_endpoint(request: Request) -> Response:
+        """The tenant's SDL (as the token's role sees it), for code generators."""
+        assert state.executor is not None
+        text_sdl = await state.executor.sdl(_bearer(request))
+        if text_sdl is None:
+            return ORJSONResponse(unauthenticated().body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return PlainTextResponse(text_sdl, media_type="application/graphql")
+
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
@@ -190,6 +209,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/graphql/schema.graphql", schema_endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

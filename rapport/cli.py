@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,16 @@ schema_app = typer.Typer(help="Inspect tenant schemas.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(token_app, name="token")
 app.add_typer(schema_app, name="schema")
+
+
+def _register_custom_field_commands() -> None:
+    from rapport.customfields.commands import check_app, index_app
+
+    app.add_typer(index_app, name="index")
+    app.add_typer(check_app, name="check")
+
+
+_register_custom_field_commands()
 
 console = Console(soft_wrap=True)
 T = TypeVar("T")
@@ -67,6 +78,14 @@ def _run_owner(database: Database, work: Callable[[AsyncConnection], Awaitable[T
             await database.dispose()
 
     return asyncio.run(main())
+
+
+def open_for_cli() -> Database:
+    """The configured database for an operator command (the embedded one is migrated first)."""
+    database = _database(get_settings())
+    if database.server is not None:
+        migrate_database(database)
+    return database
 
 
 def _with_database(fn: Callable[[Database], T]) -> T:
@@ -139,9 +158,16 @@ def serve(
             http="httptools",
             timeout_graceful_shutdown=20,
         )
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it: let that end us through `finally`, so the
+        # embedded database is stopped under systemd, Docker and CI too (not only on Ctrl-C).
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.Server(config).run()
     finally:
         database.close()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _banner(host: str, port: int, database: Database, token: str | None, slug: str) -> None:

@@ -39,8 +39,12 @@ class RequestContext:
     custom_fields: Mapping[str, Mapping[str, FieldDefinition]]
     request_id: str
     settings: TenantSettings = field(default_factory=TenantSettings)
+    # Every active definition, visible to the actor's role or not (defaults of hidden fields still apply).
+    all_custom_fields: Mapping[str, Mapping[str, FieldDefinition]] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
     extensions: dict[str, Any] = field(default_factory=dict)
+    # Index builds and drops to run once the request commits (customfields/indexes.py).
+    index_jobs: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from rapport.resolvers.loaders import Loaders
@@ -48,4 +52,12 @@ class RequestContext:
         self.loaders = Loaders(self)
 
     def custom_for(self, custom_entity: str | None) -> Mapping[str, FieldDefinition]:
+        """The entity's active custom fields the actor's role can see."""
         return self.custom_fields.get(custom_entity, {}) if custom_entity else {}
+
+    def hidden_for(self, custom_entity: str | None) -> Mapping[str, FieldDefinition]:
+        """The entity's active custom fields the actor's role cannot see."""
+        if not custom_entity:
+            return {}
+        visible = self.custom_for(custom_entity)
+        return {k: d for k, d in self.all_custom_fields.get(custom_entity, {}).items() if k not in visible}

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from rapport import metrics
 from rapport.auth.tokens import authenticate
 from rapport.context import Actor, RequestContext
+from rapport.customfields.indexes import IndexBuilder
 from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
 from rapport.schema.cache import SchemaCache
@@ -91,9 +92,10 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 class Executor:
-    def __init__(self, engine: AsyncEngine, cache: SchemaCache) -> None:
+    def __init__(self, engine: AsyncEngine, cache: SchemaCache, index_builder: IndexBuilder | None = None) -> None:
         self.engine = engine
         self.cache = cache
+        self.index_builder = index_builder
 
     async def run(self, token: str | None, op: Operation, *, allow_mutations: bool = True) -> Outcome:
         started = time.perf_counter()
@@ -125,13 +127,26 @@ class Executor:
                 },
             )
 
+    async def sdl(self, token: str | None) -> str | None:
+        """The SDL of the schema this token's tenant and role see (for code generators); None if unknown."""
+        if not token:
+            return None
+        async with self.engine.connect() as conn, conn.begin():
+            auth = await authenticate(conn, token)
+            if auth is None:
+                return None
+            tenant_schema = await self.cache.get(conn, auth.tenant_id, auth.schema_version, auth.role)
+        from rapport.schema.sdl import sdl
+
+        return sdl(tenant_schema)
+
     async def _run(self, token: str, op: Operation, request_id: str) -> Outcome:
         async with self.engine.connect() as conn, conn.begin() as transaction:
             auth = await authenticate(conn, token, request_id)
             if auth is None:
                 await transaction.rollback()
                 return unauthenticated()
-            tenant_schema = await self.cache.get(conn, auth.tenant_id, auth.schema_version)
+            tenant_schema = await self.cache.get(conn, auth.tenant_id, auth.schema_version, auth.role)
             context = RequestContext(
                 conn=conn,
                 tenant_id=auth.tenant_id,
@@ -139,6 +154,7 @@ class Executor:
                 schema_version=auth.schema_version,
                 actor=Actor(user_id=auth.user_id, role=auth.role, token_id=auth.token_id),
                 custom_fields=tenant_schema.custom_fields,
+                all_custom_fields=tenant_schema.all_fields,
                 request_id=request_id,
                 settings=auth.settings,
             )
@@ -174,6 +190,9 @@ class Executor:
             body = _response_body(result, context, request_id, failed)
             if idempotent is not None and not failed:
                 await idempotent.remember(body)  # in the request's transaction: the key and the writes go together
+        if context.index_jobs and not failed and self.index_builder is not None:
+            for job in context.index_jobs:  # index DDL runs outside the (now committed) request transaction
+                self.index_builder.submit(job)
         if any(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in body.get("errors", [])):
             return Outcome(503, body)
         return Outcome(200, body)

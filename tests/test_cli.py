@@ -122,7 +122,7 @@ def _serve_twice(tmp_path: Path, env: dict[str, str], log: Any, port: int, base:
         # A second process in the same directory uses the same embedded database while the server runs.
         created = _run("tenant", "create", "--name", "Second Process", "--json", env=env, cwd=tmp_path)
         answer = _query(f"{base}/graphql", created["token"], "{ customers(first: 1) { totalCount } }").json()
-        assert answer == {"data": {"customers": {"totalCount": 0}}}
+        assert answer["data"] == {"customers": {"totalCount": 0}}
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
@@ -145,5 +145,7 @@ def _serve_twice(tmp_path: Path, env: dict[str, str], log: Any, port: int, base:
         data = _query(f"{base}/graphql", token, "{ customers(first: 100) { totalCount } }").json()["data"]
         assert data["customers"]["totalCount"] == 50
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        # systemd and Docker stop with SIGTERM: the embedded database must stop with the server then too.
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+    assert not (tmp_path / ".rapport" / "pgdata" / "postmaster.pid").exists(), "SIGTERM left PostgreSQL running"

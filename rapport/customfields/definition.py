@@ -42,6 +42,9 @@ class FieldDefinition:
     version: int = 1
     created_at: dt.datetime | None = field(default=None, compare=False)
     updated_at: dt.datetime | None = field(default=None, compare=False)
+    # Where the field's indexes stand (NONE, PENDING, BUILDING, READY, FAILED): state, not shape.
+    index_status: str = field(default="NONE", compare=False)
+    index_error: str | None = field(default=None, compare=False)
 
     @property
     def required(self) -> bool:
@@ -62,6 +65,15 @@ class FieldDefinition:
     def setting(self, name: str) -> Any:
         return self.config.get(name)
 
+    def visible_to(self, role: str) -> bool:
+        """Allow-list: without `visibleTo`, every role sees the field."""
+        roles = self.config.get("visibleTo")
+        return roles is None or role in roles
+
+    def editable_by(self, role: str) -> bool:
+        roles = self.config.get("editableBy")
+        return (roles is None or role in roles) and self.visible_to(role)
+
     @classmethod
     def from_row(cls, row: Any) -> FieldDefinition:
         return cls(
@@ -77,6 +89,8 @@ class FieldDefinition:
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            index_status=row.index_status,
+            index_error=row.index_error,
         )
 
 

@@ -7,14 +7,18 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from rapport.customfields import lifecycle
 from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.indexes import UNIQUE_TYPES, btree_statement, unique_statement
 from rapport.customfields.keys import key_problem
+from rapport.customfields.locks import lock_for_definitions
 from rapport.customfields.types.base import ConfigProblem, FieldValueError
 from rapport.customfields.types.registry import FIELD_TYPES, field_type
+from rapport.customfields.uniqueness import duplicates
 from rapport.customfields.values import ValueProblem
 from rapport.errors import UserErrorCode
 from rapport.ids import new_id
@@ -24,7 +28,14 @@ from rapport.schema.entities import CUSTOMIZABLE
 MAX_ACTIVE_FIELDS = 500
 MAX_LABEL = 100
 MAX_DESCRIPTION = 1000
-COMMON_SETTINGS = frozenset({"required", "default"})
+MAX_HELP = 500
+MAX_GROUP = 100
+ROLES = ("OWNER", "ADMIN", "MEMBER", "VIEWER")
+# Settings every type understands (the rest are per type: FieldType.settings).
+COMMON_SETTINGS = frozenset(
+    {"required", "default", "unique", "filterable", "sortable", "visibleTo", "editableBy", "helpText", "group"}
+)
+FLAGS = ("required", "unique", "filterable", "sortable")
 
 definitions = table_of(CustomFieldDefinition)
 
@@ -36,7 +47,8 @@ class DefinitionChange:
     label: str | None = None
     description: str | None = None
     position: int | None = None
-    settings: dict[str, Any] | None = None  # config keys (camelCase) -> value, only those given
+    settings: dict[str, Any] | None = None  # config keys (camelCase) -> value; None values clear a setting
+    key: str | None = None  # a new key (rename)
 
 
 class Refused(Exception):
@@ -54,10 +66,11 @@ async def load_definitions(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[
     return [FieldDefinition.from_row(r) for r in rows]
 
 
-async def get_definition(conn: AsyncConnection, tenant_id: uuid.UUID, id_: uuid.UUID) -> FieldDefinition | None:
-    row = (
-        await conn.execute(select(definitions).where(definitions.c.tenant_id == tenant_id, definitions.c.id == id_))
-    ).first()
+async def get_definition(
+    conn: AsyncConnection, tenant_id: uuid.UUID, id_: uuid.UUID, *, for_update: bool = False
+) -> FieldDefinition | None:
+    stmt = select(definitions).where(definitions.c.tenant_id == tenant_id, definitions.c.id == id_)
+    row = (await conn.execute(stmt.with_for_update() if for_update else stmt)).first()
     return None if row is None else FieldDefinition.from_row(row)
 
 
@@ -77,6 +90,34 @@ def _check_text(change: DefinitionChange) -> list[ValueProblem]:
     return problems
 
 
+def _check_common(config: dict[str, Any], definition: FieldDefinition) -> None:
+    """Settings every type shares: flags, role allow-lists, help text and group."""
+    ftype = field_type(definition.type)
+    for flag in FLAGS:
+        if flag in config and not isinstance(config[flag], bool):
+            raise _problem(["input", flag], UserErrorCode.INVALID, f"{flag} is true or false")
+        if config.get(flag) is False:
+            config.pop(flag)
+    if config.get("unique") and definition.type not in UNIQUE_TYPES:
+        raise _problem(["input", "unique"], UserErrorCode.INVALID, f"{definition.type} fields cannot be unique")
+    if config.get("sortable") and not ftype.sortable:
+        raise _problem(["input", "sortable"], UserErrorCode.INVALID, f"{definition.type} fields do not sort")
+    for setting in ("visibleTo", "editableBy"):
+        roles = config.get(setting)
+        if roles is None:
+            continue
+        if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
+            raise _problem(["input", setting], UserErrorCode.INVALID, "a non-empty list of roles: " + ", ".join(ROLES))
+        config[setting] = [r for r in ROLES if r in roles]
+    visible, editable = config.get("visibleTo"), config.get("editableBy")
+    if visible is not None and editable is not None and not set(editable) <= set(visible):
+        raise _problem(["input", "editableBy"], UserErrorCode.INVALID, "roles can only edit fields they can see")
+    for setting, limit in (("helpText", MAX_HELP), ("group", MAX_GROUP)):
+        value = config.get(setting)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise _problem(["input", setting], UserErrorCode.TOO_LONG, f"text of at most {limit} characters")
+
+
 def build_config(definition: FieldDefinition, settings: dict[str, Any]) -> dict[str, Any]:
     """The definition's config with ``settings`` applied, checked and canonicalised; raises Refused."""
     ftype = field_type(definition.type)
@@ -90,8 +131,7 @@ def build_config(definition: FieldDefinition, settings: dict[str, Any]) -> dict[
                 config.pop(name, None)
             else:
                 config[name] = value
-    if config.get("required") is False:
-        config.pop("required")
+    _check_common(config, definition)
     try:
         ftype.check_config(config, definition)
     except ConfigProblem as exc:
@@ -108,11 +148,17 @@ def build_config(definition: FieldDefinition, settings: dict[str, Any]) -> dict[
     return config
 
 
+def _live(definition: FieldDefinition, tenant_id: uuid.UUID) -> list[Any]:
+    entity = CUSTOMIZABLE[definition.entity]
+    condition = [entity.table.c.tenant_id == tenant_id]
+    if entity.soft_delete:
+        condition.append(entity.table.c.deleted_at.is_(None))
+    return condition
+
+
 async def _rows_without_value(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> int:
     table = CUSTOMIZABLE[definition.entity].table
-    stmt = select(func.count()).where(
-        table.c.tenant_id == tenant_id, table.c.deleted_at.is_(None), ~table.c.custom.has_key(definition.key)
-    )
+    stmt = select(func.count()).where(*_live(definition, tenant_id), ~table.c.custom.has_key(definition.key))
     return int((await conn.execute(stmt)).scalar_one())
 
 
@@ -148,6 +194,40 @@ async def _active_count(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str
     return int((await conn.execute(stmt)).scalar_one())
 
 
+def _index_status(definition: FieldDefinition, tenant_id: uuid.UUID) -> str:
+    """PENDING when the definition needs an index built after the change commits, else NONE."""
+    wanted = btree_statement(definition) or unique_statement(definition, tenant_id)
+    return "PENDING" if wanted else "NONE"
+
+
+async def _check_unique_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
+    if not definition.setting("unique"):
+        return
+    found = await duplicates(conn, CUSTOMIZABLE[definition.entity], tenant_id, definition)
+    if found:
+        raise _problem(
+            ["input", "unique"], UserErrorCode.DUPLICATE, "values held by more than one record: " + ", ".join(found)
+        )
+
+
+async def _key_problems(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    entity: str,
+    key: str,
+    schema_type_names: set[str],
+    ignore: uuid.UUID | None = None,
+) -> list[ValueProblem]:
+    # Every field's generated API names must stay distinct, archived ones included (they can come back).
+    existing = [d for d in await load_definitions(conn, tenant_id) if d.id != ignore]
+    siblings = [(CUSTOMIZABLE[d.entity], d.key) for d in existing]
+    if (reason := key_problem(key, CUSTOMIZABLE[entity], schema_type_names, siblings)) is not None:
+        return [ValueProblem(["input", "key"], *reason)]
+    if any(d.entity == entity and d.key == key for d in existing):
+        return [ValueProblem(["input", "key"], UserErrorCode.DUPLICATE, f"{key!r} is already defined (maybe archived)")]
+    return []
+
+
 async def create_definition(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -160,22 +240,10 @@ async def create_definition(
 ) -> FieldDefinition:
     """Add a field; raises Refused with every problem found."""
     problems = _check_text(change)
-    # Every field's generated API names must stay distinct, archived ones included (they can come back).
-    siblings = [(CUSTOMIZABLE[d.entity], d.key) for d in await load_definitions(conn, tenant_id)]
-    if (reason := key_problem(key, CUSTOMIZABLE[entity], schema_type_names, siblings)) is not None:
-        problems.append(ValueProblem(["input", "key"], *reason))
+    problems += await _key_problems(conn, tenant_id, entity, key, schema_type_names)
     if problems:
         raise Refused(problems)
     assert type_name in FIELD_TYPES
-    taken = await conn.execute(
-        select(
-            exists().where(
-                definitions.c.tenant_id == tenant_id, definitions.c.entity == entity, definitions.c.key == key
-            )
-        )
-    )
-    if taken.scalar_one():
-        raise _problem(["input", "key"], UserErrorCode.DUPLICATE, f"{key!r} is already defined (maybe archived)")
     if await _active_count(conn, tenant_id, entity) >= MAX_ACTIVE_FIELDS:
         raise _problem(
             ["input", "entity"],
@@ -191,6 +259,7 @@ async def create_definition(
         description=change.description,
     )
     config = build_config(draft, change.settings or {})
+    draft = replace(draft, config=config)
     position = change.position
     if position is None:
         last = await conn.execute(
@@ -212,12 +281,14 @@ async def create_definition(
                 description=draft.description,
                 config=config,
                 position=position,
+                index_status=_index_status(draft, tenant_id),
             )
             .returning(definitions)
         )
     ).one()
     created = FieldDefinition.from_row(row)
     await _require_values(conn, tenant_id, created)
+    await _check_unique_values(conn, tenant_id, created)
     await bump_schema_version(conn, tenant_id)
     return created
 
@@ -235,31 +306,46 @@ async def _options_in_use(
     return used
 
 
-async def update_definition(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    current: FieldDefinition,
-    change: DefinitionChange,
-    expected_version: int | None,
-) -> FieldDefinition:
-    """Change label, description, position or settings (options keep their ids). Raises Refused."""
+def _conflict(current: FieldDefinition, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != current.version:
         raise _problem(
             ["expectedVersion"],
             UserErrorCode.CONFLICT,
             f"the definition changed since you read it; its current version is {current.version}",
         )
+
+
+async def update_definition(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    current: FieldDefinition,
+    change: DefinitionChange,
+    expected_version: int | None,
+    schema_type_names: set[str] | None = None,
+) -> FieldDefinition:
+    """Change label, description, position, settings or options (option ids never change), or rename the key
+    (stored values move with it). Raises Refused."""
+    _conflict(current, expected_version)
     problems = _check_text(change)
+    renaming = change.key is not None and change.key != current.key
+    if renaming:
+        assert change.key is not None
+        problems += await _key_problems(
+            conn, tenant_id, current.entity, change.key, schema_type_names or set(), ignore=current.id
+        )
     if problems:
         raise Refused(problems)
     settings = dict(change.settings or {})
-    if "options" in settings and settings["options"] is not None:
+    if settings.get("options") is not None:
         removed = {o.id for o in current.options} - {o.get("id") for o in settings["options"]}
         in_use = await _options_in_use(conn, tenant_id, current, removed)
         if in_use:
             names = ", ".join(o.value for o in current.options if o.id in in_use)
             raise _problem(
-                ["input", "options"], UserErrorCode.INVALID_STATE, f"options still in use cannot be removed: {names}"
+                ["input", "options"],
+                UserErrorCode.INVALID_STATE,
+                f"options still in use cannot be removed: {names}; merge them into another option "
+                "with customFieldMergeOptions",
             )
     config = build_config(current, settings)
     values: dict[str, Any] = {"config": config}
@@ -269,10 +355,28 @@ async def update_definition(
         values["description"] = change.description or None
     if change.position is not None:
         values["position"] = change.position
+    shaped = replace(current, config=config, key=change.key or current.key)
+    status = _index_status(shaped, tenant_id)
+    if status == "PENDING" and current.index_status == "READY" and _same_indexes(current, shaped, tenant_id):
+        status = "READY"
+    values["index_status"], values["index_error"] = status, None
+    if renaming:
+        await lock_for_definitions(conn, tenant_id, current.entity)
+        await lifecycle.rewrite(conn, tenant_id, current, new_key=change.key)
+        values["key"] = change.key
     updated = await _write(conn, tenant_id, current, values)
-    if not current.required:
+    if not current.required or (settings.get("default") is not None):
         await _require_values(conn, tenant_id, updated)
+    if not current.setting("unique"):
+        await _check_unique_values(conn, tenant_id, updated)
     return updated
+
+
+def _same_indexes(old: FieldDefinition, new: FieldDefinition, tenant_id: uuid.UUID) -> bool:
+    return (btree_statement(old), unique_statement(old, tenant_id)) == (
+        btree_statement(new),
+        unique_statement(new, tenant_id),
+    )
 
 
 async def set_archived(
@@ -283,10 +387,108 @@ async def set_archived(
         return current
     if not archived and await _active_count(conn, tenant_id, current.entity) >= MAX_ACTIVE_FIELDS:
         raise _problem(["id"], UserErrorCode.LIMIT_EXCEEDED, f"{current.entity} has {MAX_ACTIVE_FIELDS} active fields")
-    updated = await _write(conn, tenant_id, current, {"archived_at": func.now() if archived else None})
+    values: dict[str, Any] = {"archived_at": func.now() if archived else None}
+    if not archived:
+        values["index_status"] = _index_status(current, tenant_id)
+    updated = await _write(conn, tenant_id, current, values)
     if not archived:
         await _require_values(conn, tenant_id, updated)
+        await _check_unique_values(conn, tenant_id, updated)
     return updated
+
+
+async def merge_options(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    current: FieldDefinition,
+    sources: list[str],
+    target: str,
+    expected_version: int | None,
+) -> FieldDefinition:
+    """Remap every stored use of the ``sources`` options to ``target`` and remove the sources."""
+    _conflict(current, expected_version)
+    if current.type not in ("SELECT", "MULTI_SELECT"):
+        raise _problem(["id"], UserErrorCode.INVALID, "only SELECT and MULTI_SELECT fields have options")
+    ids = {o.id for o in current.options}
+    unknown = [s for s in [*sources, target] if s not in ids]
+    if unknown or not sources or target in sources:
+        raise _problem(
+            ["sourceOptionIds"],
+            UserErrorCode.UNKNOWN_OPTION,
+            "give existing option ids, and a target that is not among the sources",
+        )
+    remaining = [o.as_json() for o in current.options if o.id not in sources]
+    order = [o["id"] for o in remaining]
+
+    def remap(value: Any) -> Any:
+        if current.type == "SELECT":
+            return target if value in sources else value
+        chosen = {target if v in sources else v for v in value}
+        return [i for i in order if i in chosen]
+
+    await lock_for_definitions(conn, tenant_id, current.entity)
+    await lifecycle.rewrite(conn, tenant_id, current, convert=remap)
+    config = {**current.config, "options": remaining}
+    if config.get("default") is not None:
+        config["default"] = remap(config["default"])
+    return await _write(conn, tenant_id, current, {"config": config})
+
+
+async def change_type(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    current: FieldDefinition,
+    new_type: str,
+    settings: dict[str, Any],
+    dry_run: bool,
+    expected_version: int | None,
+) -> tuple[FieldDefinition, lifecycle.ConversionReport]:
+    """Convert the field and every stored value to ``new_type``; with ``dry_run`` only report. Refuses (and
+    changes nothing) unless every value converts."""
+    _conflict(current, expected_version)
+    if lifecycle.converter(current.type, new_type) is None:
+        raise _problem(["type"], UserErrorCode.INVALID, f"{current.type} fields cannot become {new_type}")
+    carried = {k: v for k, v in current.config.items() if k in COMMON_SETTINGS and k != "default"}
+    if current.type in ("SELECT", "MULTI_SELECT") and new_type in ("SELECT", "MULTI_SELECT"):
+        carried["options"] = current.config.get("options")
+    if new_type == "SELECT" and current.type in lifecycle.TEXTS and not settings.get("options"):
+        texts = await lifecycle.distinct_texts(conn, tenant_id, current, 500)
+        carried["options"] = lifecycle.text_options(texts) if texts else [{"label": "Other"}]
+    draft = replace(current, type=new_type, config={})
+    config = build_config(draft, {**carried, **settings})
+    new = replace(current, type=new_type, config=config)
+    if not dry_run:
+        await lock_for_definitions(conn, tenant_id, current.entity)
+    report = await lifecycle.convert_values(conn, tenant_id, current, new, write=not dry_run)
+    if dry_run:
+        return new, report
+    if report.failing:
+        raise Refused(
+            [
+                ValueProblem(
+                    ["type"],
+                    UserErrorCode.INVALID_STATE,
+                    f"{report.failing} of {report.total} values do not convert; nothing changed "
+                    "(run with dryRun: true to see them)",
+                )
+            ]
+        )
+    updated = await _write(
+        conn, tenant_id, current, {"type": new_type, "config": config, "index_status": _index_status(new, tenant_id)}
+    )
+    return updated, report
+
+
+async def delete_definition(
+    conn: AsyncConnection, tenant_id: uuid.UUID, current: FieldDefinition, expected_version: int | None
+) -> int:
+    """Remove the field and purge its stored values; returns how many records lost a value."""
+    _conflict(current, expected_version)
+    await lock_for_definitions(conn, tenant_id, current.entity)
+    purged = await lifecycle.purge(conn, tenant_id, current)
+    await conn.execute(delete(definitions).where(definitions.c.tenant_id == tenant_id, definitions.c.id == current.id))
+    await bump_schema_version(conn, tenant_id)
+    return purged
 
 
 async def _write(

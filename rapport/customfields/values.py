@@ -70,13 +70,22 @@ def apply_custom_values(
     generic: Any,
     *,
     creating: bool,
+    role: str | None = None,
+    hidden: Mapping[str, FieldDefinition] | None = None,
 ) -> tuple[dict[str, Any], list[ValueProblem]]:
-    """The custom JSON after this change, and every problem found (paths below ``input``)."""
+    """The custom JSON after this change, and every problem found (paths below ``input``).
+
+    ``definitions`` are the fields the caller's ``role`` sees; values for fields it may not edit are refused
+    (FORBIDDEN). ``hidden`` are active fields the role cannot see: their defaults still fill new records.
+    """
     given, problems = _given(typed, generic, definitions)
     result = dict(current)
     for key, (source, value) in given.items():
         definition = definitions[key]
         path = [source, key]
+        if role is not None and not definition.editable_by(role):
+            problems.append(ValueProblem(path, UserErrorCode.FORBIDDEN, f"your role may not change {definition.label}"))
+            continue
         if value is None:
             if definition.required:
                 problems.append(ValueProblem(path, UserErrorCode.REQUIRED, f"{definition.label} is required"))
@@ -94,12 +103,12 @@ def apply_custom_values(
         else:
             result[key] = stored
     if creating:
-        for key, definition in definitions.items():
+        for key, definition in {**(hidden or {}), **definitions}.items():
             if key in given or key in result:
                 continue
             if definition.default is not None:
                 result[key] = definition.default
-            elif definition.required:
+            elif definition.required and (role is None or definition.editable_by(role)):
                 problems.append(
                     ValueProblem(["custom", key], UserErrorCode.REQUIRED, f"{definition.label} is required")
                 )

@@ -27,3 +27,6 @@ class CustomFieldDefinition(TenantScoped, Timestamped, Versioned, Base):
     config: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     position: Mapped[int] = mapped_column(server_default="0")
     archived_at: Mapped[dt.datetime | None]
+    # Where the field's indexes stand (customfields/indexes.py): NONE, PENDING, BUILDING, READY or FAILED.
+    index_status: Mapped[str] = mapped_column(server_default="NONE")
+    index_error: Mapped[str | None]

@@ -117,6 +117,35 @@ def _root_fields(registry: TypeRegistry) -> tuple[dict[str, Any], dict[str, Any]
     return query, mutation
 
 
+def custom_field_types() -> list[Any]:
+    from rapport.schema.filters import (
+        BooleanFilter,
+        DateFilter,
+        DateTimeFilter,
+        DecimalFilter,
+        IDFilter,
+        IntFilter,
+        JSONFilter,
+        MoneyFilter,
+        StringFilter,
+    )
+    from rapport.schema.money import Money, MoneyInput
+
+    return [
+        Money,
+        MoneyInput,
+        MoneyFilter,
+        JSONFilter,
+        StringFilter,
+        IntFilter,
+        DecimalFilter,
+        BooleanFilter,
+        DateFilter,
+        DateTimeFilter,
+        IDFilter,
+    ]
+
+
 @lru_cache(maxsize=1)
 def base_schema() -> RapportSchema:
     query_ns, mutation_ns = _root_fields(TYPES)
@@ -127,6 +156,7 @@ def base_schema() -> RapportSchema:
     return RapportSchema(
         query=query,
         mutation=mutation,
-        types=[t.object for t in TYPES.entities.values()],
+        # Types only custom fields use (tenant schemas reference them by name).
+        types=[*(t.object for t in TYPES.entities.values()), *custom_field_types()],
         config=StrawberryConfig(default_resolver=dict_or_attr, scalar_map={**scalars.SCALAR_MAP, **TYPES.scalar_map}),
     )

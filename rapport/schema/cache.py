@@ -9,6 +9,7 @@ request of any process misses the first level, reloads definitions and builds or
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections import OrderedDict
 from functools import lru_cache
@@ -17,7 +18,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport import metrics
-from rapport.customfields.definition import schema_fingerprint
+from rapport.customfields.definition import FieldDefinition, schema_fingerprint
 from rapport.customfields.service import load_definitions
 from rapport.schema.tenant import TenantSchema, build_tenant_schema
 
@@ -49,30 +50,40 @@ class LRU(Generic[K, V]):
         return list(self._items)
 
 
+def role_fingerprint(definitions: list[FieldDefinition], role: str) -> str:
+    """Tenants (and roles) whose definitions and visible fields match share one built schema."""
+    visible = sorted(f"{d.entity}.{d.key}" for d in definitions if not d.archived and d.visible_to(role))
+    return hashlib.sha256((schema_fingerprint(definitions) + "|" + ",".join(visible)).encode()).hexdigest()
+
+
 class SchemaCache:
     def __init__(self, size: int = 256) -> None:
-        self._versions: LRU[tuple[uuid.UUID, int], str] = LRU(size * 4)
+        self._versions: LRU[tuple[uuid.UUID, int, str], str] = LRU(size * 4)
         self._schemas: LRU[str, TenantSchema] = LRU(size)
         self._building: dict[str, asyncio.Future[TenantSchema]] = {}
         self.builds = 0
 
     def latest(self, tenant_id: uuid.UUID) -> TenantSchema | None:
         """The schema cached for the tenant's highest known version (for inspection and tests)."""
-        versions = [v for (t, v) in self._versions.key_list() if t == tenant_id]
-        if not versions:
+        keys = [k for k in self._versions.key_list() if k[0] == tenant_id]
+        if not keys:
             return None
-        fingerprint = self._versions.get((tenant_id, max(versions)))
+        fingerprint = self._versions.get(max(keys, key=lambda k: k[1]))
         return None if fingerprint is None else self._schemas.get(fingerprint)
 
-    async def get(self, conn: AsyncConnection, tenant_id: uuid.UUID, schema_version: int) -> TenantSchema:
-        fingerprint = self._versions.get((tenant_id, schema_version))
+    async def get(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, schema_version: int, role: str = "OWNER"
+    ) -> TenantSchema:
+        """The schema a ``role`` of the tenant sees at ``schema_version`` (fields hidden from the role are absent)."""
+        key = (tenant_id, schema_version, role)
+        fingerprint = self._versions.get(key)
         if fingerprint is not None:
             cached = self._schemas.get(fingerprint)
             if cached is not None:
                 return cached
         definitions = await load_definitions(conn, tenant_id)
-        fingerprint = schema_fingerprint(definitions)
-        self._versions.put((tenant_id, schema_version), fingerprint)
+        fingerprint = role_fingerprint(definitions, role)
+        self._versions.put(key, fingerprint)
         cached = self._schemas.get(fingerprint)
         if cached is not None:
             return cached
@@ -83,7 +94,7 @@ class SchemaCache:
         future: asyncio.Future[TenantSchema] = asyncio.get_running_loop().create_future()
         self._building[fingerprint] = future
         try:
-            built = build_tenant_schema(definitions, fingerprint)
+            built = build_tenant_schema(definitions, fingerprint, role)
             self.builds += 1
             metrics.SCHEMA_BUILDS.inc()
             self._schemas.put(fingerprint, built)

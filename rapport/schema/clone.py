@@ -61,13 +61,22 @@ def types_reaching(schema: GraphQLSchema, targets: set[str]) -> set[str]:
     return reached - targets
 
 
-class _Copier:
-    def __init__(self, schema: GraphQLSchema, replacements: Replacements, copied: set[str]) -> None:
+class Copier:
+    """Copies the types that reach a placeholder. Fields are resolved lazily, so replacement types may be built
+    after the copier (referring to copied types through ``named``) and given to ``schema``."""
+
+    def __init__(self, schema: GraphQLSchema, copied: set[str]) -> None:
         self.schema = schema
-        self.replacements = replacements
+        self.replacements: dict[str, GraphQLNamedType | None] = {}
         self.copies: dict[str, GraphQLNamedType] = {}
         for name in copied:
             self.copies[name] = self._copy(schema.type_map[name])
+
+    def type_named(self, name: str) -> GraphQLNamedType:
+        """The tenant's version of a base type: its copy when it has one, else the shared original."""
+        found = self.named(self.schema.type_map[name])
+        assert found is not None
+        return found
 
     def named(self, named: GraphQLNamedType) -> GraphQLNamedType | None:
         if named.name in self.replacements:
@@ -124,10 +133,13 @@ class _Copier:
             return GraphQLUnionType(**{**kwargs, "types": lambda: [self.named(t) for t in original.types]})
         return original
 
+    def schema_with(self, replacements: Replacements) -> GraphQLSchema:
+        """The copy, with each placeholder replaced (or removed, for None) as ``replacements`` says."""
+        self.replacements.update(replacements)
+        return _assemble(self.schema, self, self.replacements)
 
-def copy_schema(schema: GraphQLSchema, replacements: Replacements, copied: set[str]) -> GraphQLSchema:
-    """``schema`` with ``replacements`` applied; ``copied`` must be ``types_reaching(schema, replacements)``."""
-    copier = _Copier(schema, replacements, copied)
+
+def _assemble(schema: GraphQLSchema, copier: Copier, replacements: Replacements) -> GraphQLSchema:
     types = [
         copier.named(named)
         for name, named in schema.type_map.items()

@@ -14,6 +14,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 from sqlalchemy.sql.expression import literal
+from strawberry.scalars import JSON
 
 from rapport.errors import BadInput
 
@@ -70,6 +71,7 @@ class DateFilter:
 class DateTimeFilter:
     eq: dt.datetime | None = strawberry.UNSET
     ne: dt.datetime | None = strawberry.UNSET
+    in_: list[dt.datetime] | None = strawberry.field(name="in", default=strawberry.UNSET)
     lt: dt.datetime | None = strawberry.UNSET
     lte: dt.datetime | None = strawberry.UNSET
     gt: dt.datetime | None = strawberry.UNSET
@@ -88,6 +90,20 @@ class IDFilter:
     eq: strawberry.ID | None = strawberry.UNSET
     ne: strawberry.ID | None = strawberry.UNSET
     in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    is_null: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Conditions on an amount of money: its amount and its currency.")
+class MoneyFilter:
+    amount: DecimalFilter | None = strawberry.UNSET
+    currency: StringFilter | None = strawberry.UNSET
+
+
+@strawberry.input(description="Conditions on a JSON value.")
+class JSONFilter:
+    contains: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="The value contains this JSON (objects: these keys and values)."
+    )
     is_null: bool | None = strawberry.UNSET
 
 

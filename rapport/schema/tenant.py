@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLEnumValue,
-    GraphQLField,
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLList,
@@ -31,7 +31,7 @@ from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.registry import field_type
 from rapport.schema import naming
 from rapport.schema.base import RapportSchema, base_schema
-from rapport.schema.clone import copy_schema, types_reaching
+from rapport.schema.clone import Copier, types_reaching
 from rapport.schema.entities import CUSTOMIZABLE, ENTITIES
 
 
@@ -39,8 +39,10 @@ from rapport.schema.entities import CUSTOMIZABLE, ENTITIES
 class TenantSchema:
     schema: RapportSchema
     fingerprint: str
-    # Active definitions by entity key, then field key: what resolvers validate and filter against.
+    # Active definitions the role sees, by entity key then field key: what resolvers validate and filter against.
     custom_fields: Mapping[str, Mapping[str, FieldDefinition]]
+    # Every active definition (defaults of fields hidden from the role still fill new records).
+    all_fields: Mapping[str, Mapping[str, FieldDefinition]] = dataclass_field(default_factory=dict)
 
     @property
     def graphql(self) -> GraphQLSchema:
@@ -65,14 +67,15 @@ def _copied_types() -> frozenset[str]:
 
 
 class _CustomTypes:
-    """Builds one tenant's custom types; the ``TypeScope`` field types use."""
+    """Builds one tenant's custom types; the ``TypeScope`` field types use. Types are looked up through the
+    copier, so a REFERENCE field points at the tenant's own copy of, say, Customer."""
 
-    def __init__(self, base: GraphQLSchema) -> None:
-        self.base = base
+    def __init__(self, copier: Copier) -> None:
+        self.copier = copier
         self.enums: dict[tuple[str, str], GraphQLEnumType] = {}
 
     def named(self, name: str) -> GraphQLNamedType:
-        return self.base.type_map[name]
+        return self.copier.type_named(name)
 
     def option_enum(self, definition: FieldDefinition) -> GraphQLEnumType:
         key = (definition.entity, definition.key)
@@ -116,7 +119,7 @@ class _CustomTypes:
         for d in definitions:
             ftype = field_type(d.type)
             doc = d.description or d.label
-            outputs[d.key] = GraphQLField(ftype.output_type(d, self), description=doc)
+            outputs[d.key] = ftype.output_field(d, self, doc)
             inputs[d.key] = GraphQLInputField(ftype.input_type(d, self), description=doc)
             filters[d.key] = GraphQLInputField(ftype.filter_type(d, self), description=f"Conditions on {d.label!r}.")
             if ftype.sortable:
@@ -145,22 +148,31 @@ class _CustomTypes:
         return made
 
 
-def build_tenant_schema(definitions: Sequence[FieldDefinition], fingerprint: str) -> TenantSchema:
-    base = base_schema()
+def _group(definitions: Sequence[FieldDefinition]) -> dict[str, list[FieldDefinition]]:
     grouped: dict[str, list[FieldDefinition]] = {}
     for d in sorted(definitions, key=lambda d: (d.position, d.key)):
         if not d.archived:
             grouped.setdefault(d.entity, []).append(d)
-    builder = _CustomTypes(base._schema)
+    return grouped
+
+
+def build_tenant_schema(definitions: Sequence[FieldDefinition], fingerprint: str, role: str = "OWNER") -> TenantSchema:
+    """The schema a ``role`` of a tenant with these definitions sees (fields hidden from it are absent)."""
+    base = base_schema()
+    everything = _group(definitions)
+    grouped = _group([d for d in definitions if d.visible_to(role)])
+    copier = Copier(base._schema, set(_copied_types()))
+    builder = _CustomTypes(copier)
     replacements: dict[str, GraphQLNamedType | None] = dict.fromkeys(_placeholder_names())
     for custom_entity, defs in grouped.items():
         entity_name = CUSTOMIZABLE[custom_entity].name
         for suffix, made in builder.entity_types(entity_name, defs).items():
             replacements[f"{entity_name}{suffix}"] = made
-    graphql_schema = copy_schema(base._schema, replacements, set(_copied_types()))
+    graphql_schema = copier.schema_with(replacements)
     assert_valid_schema(graphql_schema)
     schema = copy.copy(base)
     schema._schema = graphql_schema
     graphql_schema._strawberry_schema = schema  # type: ignore[attr-defined]
     custom = {entity: {d.key: d for d in defs} for entity, defs in grouped.items()}
-    return TenantSchema(schema=schema, fingerprint=fingerprint, custom_fields=custom)
+    every = {entity: {d.key: d for d in defs} for entity, defs in everything.items()}
+    return TenantSchema(schema=schema, fingerprint=fingerprint, custom_fields=custom, all_fields=every)

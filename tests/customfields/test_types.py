@@ -69,6 +69,12 @@ def option_id(definition: FieldDefinition, value: str) -> str:
 
 def test_registry_has_every_documented_type() -> None:
     assert set(FIELD_TYPES) == {
+        "LONG_TEXT",
+        "MONEY",
+        "PERCENT",
+        "RATING",
+        "REFERENCE",
+        "JSON",
         "TEXT",
         "INTEGER",
         "DECIMAL",

@@ -11,12 +11,34 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
-from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInputType, GraphQLNamedType, GraphQLOutputType
-from sqlalchemy import ColumnElement, and_, false, not_, or_
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLNamedType,
+    GraphQLOutputType,
+)
+from sqlalchemy import ColumnElement, Text, and_, false, literal_column, not_, or_
+from sqlalchemy.dialects.postgresql import JSONB
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.errors import BadInput, UserErrorCode
 from rapport.schema.filters import MAX_IN_VALUES, compare, set_operators
+
+
+def stored_text(column: ColumnElement[Any], *path: str) -> ColumnElement[Any]:
+    """``custom ->> 'key'`` (or ``custom -> 'key' ->> 'part'``) with the keys written into the SQL, not bound:
+    an expression index on ``(custom ->> 'key')`` only matches queries that spell the key the same way, and a
+    bound key would stop matching once a statement is prepared with a generic plan. Keys are camelCase
+    identifiers (checked when a field is defined), so inlining them is safe."""
+    for part in path:
+        if not part.isalnum():
+            raise ValueError(f"unsafe JSON key {part!r}")
+    expression: ColumnElement[Any] = column
+    for part in path[:-1]:
+        expression = expression.op("->", return_type=JSONB)(literal_column(f"'{part}'"))
+    return expression.op("->>", return_type=Text)(literal_column(f"'{path[-1]}'"))
 
 
 class FieldValueError(Exception):
@@ -85,6 +107,10 @@ class FieldType(ABC):
         """The field's (nullable) GraphQL output type; values are served as stored."""
         return scope.named(self.scalar)  # type: ignore[return-value]
 
+    def output_field(self, definition: FieldDefinition, scope: TypeScope, description: str) -> GraphQLField:
+        """The output field; read straight from the row's JSONB dict unless a type needs a resolver."""
+        return GraphQLField(self.output_type(definition, scope), description=description)
+
     def input_type(self, definition: FieldDefinition, scope: TypeScope) -> GraphQLInputType:
         return scope.named(self.scalar)  # type: ignore[return-value]
 
@@ -94,8 +120,7 @@ class FieldType(ABC):
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         """The typed SQL value of the field (text by default)."""
-        text: ColumnElement[Any] = column[definition.key].astext
-        return text
+        return stored_text(column, definition.key)
 
     def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return self.value_expr(column, definition)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, cast
 
 from rapport.customfields.definition import FieldDefinition
-from rapport.customfields.types.base import FieldType, FieldValueError
+from rapport.customfields.types.base import FieldType, FieldValueError, stored_text
 from rapport.errors import UserErrorCode
 
 
@@ -23,4 +23,4 @@ class BooleanType(FieldType):
         return value
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return cast(column[definition.key].astext, Boolean)
+        return cast(stored_text(column, definition.key), Boolean)

@@ -14,6 +14,7 @@ from rapport.customfields.types.base import (
     FieldValueError,
     canonical_setting,
     check_range,
+    stored_text,
 )
 from rapport.errors import BadInput, UserErrorCode
 
@@ -98,7 +99,7 @@ class DecimalType(FieldType):
             raise FieldValueError(UserErrorCode.INVALID, f"at most {scale} decimal places")
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return cast(column[definition.key].astext, Numeric)
+        return cast(stored_text(column, definition.key), Numeric)
 
     def filter_value(self, value: Any) -> Any:
         # A range operand no stored value can reach (1E+1000000) would make PostgreSQL's numeric overflow.

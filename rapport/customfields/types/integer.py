@@ -12,6 +12,7 @@ from rapport.customfields.types.base import (
     FieldValueError,
     canonical_setting,
     check_range,
+    stored_text,
 )
 from rapport.errors import UserErrorCode
 
@@ -52,4 +53,4 @@ class IntegerType(FieldType):
         check_bounds(stored, definition)
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return cast(column[definition.key].astext, BigInteger)
+        return cast(stored_text(column, definition.key), BigInteger)

@@ -9,8 +9,14 @@ from rapport.customfields.types.datetime import DateTimeType
 from rapport.customfields.types.decimal import DecimalType
 from rapport.customfields.types.email import EmailType
 from rapport.customfields.types.integer import IntegerType
+from rapport.customfields.types.json import JsonType
+from rapport.customfields.types.long_text import LongTextType
+from rapport.customfields.types.money import MoneyType
 from rapport.customfields.types.multi_select import MultiSelectType
+from rapport.customfields.types.percent import PercentType
 from rapport.customfields.types.phone import PhoneType
+from rapport.customfields.types.rating import RatingType
+from rapport.customfields.types.reference import ReferenceType
 from rapport.customfields.types.select import SelectType
 from rapport.customfields.types.text import TextType
 from rapport.customfields.types.url import UrlType
@@ -29,6 +35,12 @@ FIELD_TYPES: dict[str, FieldType] = {
         UrlType(),
         SelectType(),
         MultiSelectType(),
+        LongTextType(),
+        MoneyType(),
+        PercentType(),
+        RatingType(),
+        ReferenceType(),
+        JsonType(),
     )
 }
 

@@ -10,7 +10,7 @@ Not using ``from __future__ import annotations``: resolvers built here name per-
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
@@ -22,8 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from strawberry.utils.str_converters import to_camel_case
 
 from rapport.context import RequestContext
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.locks import lock_for_values
 from rapport.customfields.types.base import FieldValueError
-from rapport.customfields.values import apply_custom_values
+from rapport.customfields.types.reference import target_of
+from rapport.customfields.uniqueness import check_unique
+from rapport.customfields.values import ValueProblem, apply_custom_values
 from rapport.errors import UserErrorCode
 from rapport.idempotency import KeyArgument, idempotent_write
 from rapport.ids import from_global_id, new_id, to_global_id
@@ -135,15 +139,47 @@ async def _collect(
     return values
 
 
-def _custom(
-    ctx: RequestContext, entity: Entity, data: Any, current: dict[str, Any], problems: Problems, *, creating: bool
+async def _custom(
+    ctx: RequestContext, entity: Entity, data: Any, current: Any, problems: Problems, *, creating: bool
 ) -> dict[str, Any] | None:
-    if entity.custom_entity is None:
+    """The record's custom values after this write, or None when the write leaves them alone.
+
+    Writing custom values first takes the entity's shared custom-values lock and checks that the tenant's
+    definitions did not change meanwhile (a rename or type change would make these values stale)."""
+    custom_entity = entity.custom_entity
+    if custom_entity is None:
         return None
-    definitions = ctx.custom_for(entity.custom_entity)
+    typed, generic = getattr(data, "custom", UNSET), getattr(data, "custom_fields", UNSET)
+    if not creating and typed in (UNSET, None) and generic in (UNSET, None):
+        return None
+    if await lock_for_values(ctx.conn, ctx.tenant_id, custom_entity) != ctx.schema_version:
+        problems.add(
+            ["input", "custom"],
+            UserErrorCode.CONFLICT,
+            "the tenant's custom fields changed while this request ran; read the schema again and retry",
+        )
+        return None
+    visible, hidden = ctx.custom_for(custom_entity), ctx.hidden_for(custom_entity)
+    before: dict[str, Any] = current.custom if current is not None else {}
     custom, value_problems = apply_custom_values(
-        definitions, current, getattr(data, "custom", UNSET), getattr(data, "custom_fields", UNSET), creating=creating
+        visible, before, typed, generic, creating=creating, role=ctx.actor.role, hidden=hidden
     )
+    for key, definition in visible.items():
+        if definition.type == "REFERENCE" and custom.get(key) not in (None, before.get(key)):
+            target = ENTITIES[target_of(definition)]
+            if await ctx.loaders.by_id(target).load(uuid.UUID(custom[key])) is None:
+                value_problems.append(
+                    ValueProblem(
+                        ["custom", key],
+                        UserErrorCode.NOT_FOUND,
+                        f"{definition.label}: no such {target.name} in this tenant",
+                    )
+                )
+    if not value_problems:
+        record_id = current.id if current is not None else None
+        value_problems += await check_unique(
+            ctx.conn, entity, ctx.tenant_id, {**hidden, **visible}, custom, before, record_id
+        )
     for p in value_problems:
         problems.add(["input", *p.path], p.code, p.message)
     return custom
@@ -183,7 +219,7 @@ async def _write(
             if row is not None and then is not None:
                 await then(row)
     except IntegrityError as exc:
-        problems.add(*_constraint_problem(entity, exc, values or {}))
+        problems.add(*_constraint_problem(entity, exc, values or {}, ctx.all_custom_fields))
         return None
     except Refusal as refusal:
         problems.items.extend(refusal.problems.items)
@@ -203,12 +239,19 @@ UNIQUE_VIOLATION = "23505"
 
 
 def _constraint_problem(
-    entity: Entity, exc: IntegrityError, values: dict[str, Any]
+    entity: Entity,
+    exc: IntegrityError,
+    values: dict[str, Any],
+    custom_fields: Mapping[str, Mapping[str, FieldDefinition]] | None = None,
 ) -> tuple[list[str], UserErrorCode, str]:
     """A broken database rule in the terms of the mutation's input. Validation checks every rule first, so this
     happens when a concurrent change (a referenced row deleted meanwhile) beat the write."""
     name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     sqlstate = getattr(exc.orig, "sqlstate", None)
+    if name is not None and name.startswith("cfu_"):  # a unique custom field's index (customfields/indexes.py)
+        fields = (custom_fields or {}).get(entity.custom_entity or "", {})
+        key = next((k for k, d in fields.items() if d.id.hex == name[4:]), None)
+        return ["input", "custom", *([key] if key else [])], UserErrorCode.DUPLICATE, "another record has this value"
     table = entity.table
     columns: set[str] = set()
     candidates: list[Any] = [*table.constraints, *table.indexes]
@@ -232,7 +275,7 @@ async def create(ctx: RequestContext, entity: Entity, data: Any) -> tuple[Any, l
     problems = Problems()
     extras: dict[str, Any] = {}
     values = await _collect(ctx, entity, data, problems, extras)
-    custom = _custom(ctx, entity, data, {}, problems, creating=True)
+    custom = await _custom(ctx, entity, data, None, problems, creating=True)
     if custom is not None:
         values["custom"] = custom
     rules = rules_for(entity)
@@ -269,10 +312,9 @@ async def update(
         return None, problems.items
     extras: dict[str, Any] = {}
     values = await _collect(ctx, entity, data, problems, extras)
-    if entity.custom_entity is not None:
-        custom = _custom(ctx, entity, data, current.custom, problems, creating=False)
-        if custom is not None and custom != current.custom:
-            values["custom"] = custom
+    custom = await _custom(ctx, entity, data, current, problems, creating=False)
+    if custom is not None and custom != current.custom:
+        values["custom"] = custom
     rules = rules_for(entity)
     await rules.check(ctx, values, current, problems, extras)
     if problems:

@@ -1,0 +1,235 @@
+"""Indexes for custom fields, built outside request transactions (CREATE INDEX CONCURRENTLY).
+
+- filterable / sortable: a btree expression index ``(tenant_id, <value expression>)`` on the entity's table.
+  The expression is exactly the one filters and sorts produce (``FieldType.value_expr``), so the planner
+  can use it. Indexes are named after (table, key, type) and shared by every tenant whose field has the same
+  key and type; they are never dropped automatically.
+- unique: a partial unique index per definition, ``(tenant_id, <stored text>)`` over this tenant's live rows
+  that have a value. Writes also check uniqueness under an advisory lock (``uniqueness.py``), so the rule holds
+  while the index is still being built.
+
+A definition's ``index_status`` tells where its indexes stand: NONE, PENDING, BUILDING, READY or FAILED (with
+``index_error``). Builds run on the owner's connection (index DDL needs table ownership) in the API process
+after the change commits, and ``rapport index build`` runs any that are pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.registry import field_type
+from rapport.models import CustomFieldDefinition, Tenant, table_of
+from rapport.schema.entities import CUSTOMIZABLE
+
+log = logging.getLogger("rapport.indexes")
+definitions = table_of(CustomFieldDefinition)
+# Types whose filters and sorts are served by a btree on their value expression. Equality on the others
+# (selects, booleans, JSON) uses containment, which the GIN index on `custom` serves.
+BTREE_TYPES = frozenset(
+    {
+        "TEXT",
+        "INTEGER",
+        "DECIMAL",
+        "DATE",
+        "DATETIME",
+        "EMAIL",
+        "PHONE",
+        "URL",
+        "PERCENT",
+        "RATING",
+        "MONEY",
+        "REFERENCE",
+    }
+)
+UNIQUE_TYPES = frozenset({"TEXT", "INTEGER", "DECIMAL", "DATE", "DATETIME", "EMAIL", "PHONE", "URL", "REFERENCE"})
+
+
+def wants_index(definition: FieldDefinition) -> bool:
+    return bool(definition.setting("unique") or definition.setting("filterable") or definition.setting("sortable"))
+
+
+def _short(name: str) -> str:
+    """PostgreSQL identifiers stop at 63 bytes: long names keep a readable head and a hash."""
+    if len(name) <= 63:
+        return name
+    return name[:54] + "_" + hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+
+
+def btree_name(definition: FieldDefinition) -> str:
+    table = CUSTOMIZABLE[definition.entity].table.name
+    return _short(f"cf_{table}_{definition.key.lower()}_{definition.type.lower()}")
+
+
+def unique_name(definition: FieldDefinition) -> str:
+    return f"cfu_{definition.id.hex}"
+
+
+def _sql(expression: Any) -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def btree_statement(definition: FieldDefinition) -> str | None:
+    if definition.type not in BTREE_TYPES or not (definition.setting("filterable") or definition.setting("sortable")):
+        return None
+    table = CUSTOMIZABLE[definition.entity].table
+    expression = _sql(field_type(definition.type).value_expr(table.c.custom, definition))
+    return (
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {btree_name(definition)} ON {table.name} (tenant_id, ({expression}))"
+    )
+
+
+def unique_statement(definition: FieldDefinition, tenant_id: uuid.UUID) -> str | None:
+    if not definition.setting("unique"):
+        return None
+    entity = CUSTOMIZABLE[definition.entity]
+    table, key = entity.table, definition.key
+    live = " AND deleted_at IS NULL" if entity.soft_delete else ""
+    return (
+        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {unique_name(definition)} ON {table.name} "
+        f"(tenant_id, (custom ->> '{key}')) WHERE tenant_id = '{tenant_id}'::uuid{live} AND custom ? '{key}'"
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    tenant_id: uuid.UUID
+    definition_id: uuid.UUID
+    # Indexes to drop first (a unique field that stopped being unique, a deleted field).
+    drop: tuple[str, ...] = ()
+
+
+async def _set_status(engine: AsyncEngine, job: Pending, status: str, error: str | None = None) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(job.tenant_id)})
+        await conn.execute(
+            update(definitions)
+            .where(definitions.c.tenant_id == job.tenant_id, definitions.c.id == job.definition_id)
+            .values(index_status=status, index_error=error)
+        )
+
+
+async def _definition(engine: AsyncEngine, job: Pending) -> FieldDefinition | None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(job.tenant_id)})
+        row = (
+            await conn.execute(
+                select(definitions).where(
+                    definitions.c.tenant_id == job.tenant_id, definitions.c.id == job.definition_id
+                )
+            )
+        ).first()
+    return None if row is None else FieldDefinition.from_row(row)
+
+
+async def _ddl(engine: AsyncEngine, statements: list[str]) -> None:
+    """Run index DDL outside any transaction (CREATE / DROP INDEX CONCURRENTLY require it)."""
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for statement in statements:
+            await autocommit.execute(text(statement))
+
+
+async def _invalid_indexes(engine: AsyncEngine, names: list[str]) -> list[str]:
+    """Which of ``names`` exist but are invalid (shared btree indexes other tenants use are left alone)."""
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+                "WHERE c.relname = ANY(:names) AND NOT i.indisvalid"
+            ),
+            {"names": names},
+        )
+        return list(found.scalars())
+
+
+async def build(engine: AsyncEngine, job: Pending) -> str:
+    """Build the indexes one definition asks for (after dropping ``job.drop``); returns the final status."""
+    if job.drop:
+        await _ddl(engine, [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in job.drop])
+    definition = await _definition(engine, job)
+    if definition is None or definition.archived or definition.index_status not in ("PENDING", "BUILDING"):
+        return "NONE" if definition is None else definition.index_status
+    statements = [s for s in (btree_statement(definition), unique_statement(definition, job.tenant_id)) if s]
+    if not statements:
+        await _set_status(engine, job, "NONE")
+        return "NONE"
+    await _set_status(engine, job, "BUILDING")
+    try:
+        await _ddl(engine, statements)
+    except Exception as exc:  # a failed concurrent build leaves an invalid index behind: drop it and report
+        log.warning("index build failed for %s: %s", job, exc)
+        invalid = await _invalid_indexes(engine, [unique_name(definition), btree_name(definition)])
+        await _ddl(engine, [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in invalid])
+        await _set_status(engine, job, "FAILED", str(getattr(exc, "orig", exc))[:500])
+        return "FAILED"
+    await _set_status(engine, job, "READY")
+    return "READY"
+
+
+async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
+    """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant."""
+    jobs: list[Pending] = []
+    tenants = table_of(Tenant)
+    async with engine.connect() as conn:
+        async with conn.begin():
+            tenant_ids = (await conn.execute(select(tenants.c.id))).scalars().all()
+        for tenant_id in tenant_ids:
+            async with conn.begin():
+                await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant_id)})
+                found = await conn.execute(
+                    select(definitions.c.id).where(
+                        definitions.c.tenant_id == tenant_id, definitions.c.index_status.in_(("PENDING", "BUILDING"))
+                    )
+                )
+                jobs.extend(Pending(tenant_id, definition_id) for definition_id in found.scalars())
+    return jobs
+
+
+class IndexBuilder:
+    """Runs index builds one at a time in the background of the API process."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def resume(self) -> None:
+        for job in await pending_jobs(self.engine):
+            self.submit(job)
+
+    def submit(self, job: Pending) -> None:
+        self.queue.put_nowait(job)
+
+    async def _run(self) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                await build(self.engine, job)
+            except Exception:  # keep building the others; the definition stays PENDING/BUILDING for a retry
+                log.exception("index build crashed for %s", job)
+            finally:
+                self.queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every submitted build finished (tests, shutdown)."""
+        await self.queue.join()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+            self.task = None

@@ -1,0 +1,40 @@
+"""Advisory locks that keep custom values and definition changes from racing.
+
+Writes that set custom values take the tenant-and-entity lock in shared mode; definition changes that rewrite
+stored values (rename, merge options, change type, delete) take it exclusively. A write that waited for such
+a change sees the new schema_version and is refused with CONFLICT instead of writing values in the old shape.
+Unique values take a lock per (field, value), so two writers of the same value are serialised and the second
+sees the first's row.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_SHARED = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0)), "
+    "(SELECT schema_version FROM tenants WHERE id = :tenant)"
+)
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _entity_key(tenant_id: uuid.UUID, entity: str) -> str:
+    return f"rapport.custom:{tenant_id}:{entity}"
+
+
+async def lock_for_values(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> int:
+    """Take the shared lock for writing ``entity``'s custom values; returns the current schema_version."""
+    row = (await conn.execute(_SHARED, {"key": _entity_key(tenant_id, entity), "tenant": tenant_id})).one()
+    return int(row[1])
+
+
+async def lock_for_definitions(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> None:
+    """Take the exclusive lock before rewriting ``entity``'s stored custom values."""
+    await conn.execute(_EXCLUSIVE, {"key": _entity_key(tenant_id, entity)})
+
+
+async def lock_value(conn: AsyncConnection, tenant_id: uuid.UUID, definition_id: uuid.UUID, value: str) -> None:
+    await conn.execute(_EXCLUSIVE, {"key": f"rapport.unique:{tenant_id}:{definition_id}:{value}"})
