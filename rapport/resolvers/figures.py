@@ -14,7 +14,7 @@ scores within the tenant. Rules (documented in the README):
   is at most ``newDays`` old; ACTIVE when the last order is at most ``activeDays`` old; DORMANT up to
   ``churnDays``; CHURNED after that.
 - RFM: over the tenant's customers with revenue orders in the tenant's currency, each score is
-  ceil(5 × cume_dist) of recency (last order time), frequency (order count) and monetary (revenue), so
+  ceil(5 x cume_dist) of recency (last order time), frequency (order count) and monetary (revenue), so
   ties share a score and the best fifth scores 5.
 """
 
@@ -155,7 +155,9 @@ def purchase_frequency(order_count: int, first_at: dt.datetime | None, now: dt.d
 
 def _value(row: Any, ctx: RequestContext, now: dt.datetime) -> CustomerFiguresValue:
     revenue = decimal.Decimal(row.revenue).quantize(ZERO)
-    average = (revenue / row.revenue_count).quantize(ZERO, rounding=decimal.ROUND_HALF_UP) if row.revenue_count else None
+    average = (
+        (revenue / row.revenue_count).quantize(ZERO, rounding=decimal.ROUND_HALF_UP) if row.revenue_count else None
+    )
     return CustomerFiguresValue(
         customer_id=row.id,
         currency=ctx.settings.currency,
@@ -182,8 +184,12 @@ async def load_figures(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> li
     """Figures for many customers in one statement, aligned with ``customer_ids``."""
     rows = await ctx.conn.execute(
         FIGURES_SQL,
-        {"ids": customer_ids, "tenant": ctx.tenant_id, "currency": ctx.settings.currency,
-         "revenue": list(REVENUE_STATUSES)},
+        {
+            "ids": customer_ids,
+            "tenant": ctx.tenant_id,
+            "currency": ctx.settings.currency,
+            "revenue": list(REVENUE_STATUSES),
+        },
     )
     now = dt.datetime.now(dt.UTC)
     by_id = {row.id: _value(row, ctx, now) for row in rows}
@@ -193,8 +199,12 @@ async def load_figures(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> li
 async def load_rfm(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> list[RfmValue | None]:
     rows = await ctx.conn.execute(
         RFM_SQL,
-        {"ids": customer_ids, "tenant": ctx.tenant_id, "currency": ctx.settings.currency,
-         "revenue": list(REVENUE_STATUSES)},
+        {
+            "ids": customer_ids,
+            "tenant": ctx.tenant_id,
+            "currency": ctx.settings.currency,
+            "revenue": list(REVENUE_STATUSES),
+        },
     )
     by_id = {row.customer_id: RfmValue(row.recency, row.frequency, row.monetary) for row in rows}
     return [by_id.get(i) for i in customer_ids]
@@ -215,8 +225,13 @@ async def load_summary(ctx: RequestContext, customer_id: uuid.UUID) -> tuple[str
     row = (
         await ctx.conn.execute(
             SUMMARY_SQL,
-            {"ids": [customer_id], "id": customer_id, "tenant": ctx.tenant_id, "currency": ctx.settings.currency,
-             "revenue": list(REVENUE_STATUSES)},
+            {
+                "ids": [customer_id],
+                "id": customer_id,
+                "tenant": ctx.tenant_id,
+                "currency": ctx.settings.currency,
+                "revenue": list(REVENUE_STATUSES),
+            },
         )
     ).first()
     if row is None:

@@ -65,17 +65,23 @@ class Loaders:
         """A loader for a computed value (figures, scores): one call of ``load`` per batch of keys."""
         return self._get(("batch", name), load)
 
-    def by_id(self, entity: Entity) -> DataLoader[uuid.UUID, Any]:
-        """Records by id (None when missing, deleted, or another tenant's)."""
+    def by_id(self, entity: Entity, *, include_deleted: bool = False) -> DataLoader[uuid.UUID, Any]:
+        """Records by id (None when missing or another tenant's, and when deleted unless ``include_deleted``:
+        what a record points at stays readable after it is deleted, e.g. an order's product)."""
 
         async def load(ids: list[uuid.UUID]) -> list[Any]:
             table = entity.table
             cls = record_class(table, entity.name)
-            stmt = select(*table.columns).where(base_condition(entity, self._ctx.tenant_id), table.c.id.in_(ids))
+            scope = (
+                table.c.tenant_id == self._ctx.tenant_id
+                if include_deleted
+                else base_condition(entity, self._ctx.tenant_id)
+            )
+            stmt = select(*table.columns).where(scope, table.c.id.in_(ids))
             found = {r.id: r for r in to_records(cls, (await self._ctx.conn.execute(stmt)).all())}
             return [found.get(i) for i in ids]
 
-        return self._get(("by_id", entity.name), load)
+        return self._get(("by_id", entity.name, include_deleted), load)
 
     def items(self, target: Entity, parent_column: str, order: tuple[str, ...]) -> DataLoader[uuid.UUID, list[Any]]:
         """Every ``target`` row of each parent, as a list in ``order``, all parents in one statement."""

@@ -49,7 +49,7 @@ def reference_resolver(field: Reference, target: Entity, annotation: Any) -> Cal
         key = getattr(root, column)
         if key is None:
             return None
-        return await info.context.loaders.by_id(target).load(key)
+        return await info.context.loaders.by_id(target, include_deleted=True).load(key)
 
     return resolve
 

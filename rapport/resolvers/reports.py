@@ -9,7 +9,8 @@ Definitions (also in the README), for a period [from, to):
 - interactions: those that occurred in the period.
 Money counts records in the tenant's currency only.
 """
-# mypy: disable-error-code="valid-type"
+# Payload and row types are built at run time around generated classes; mypy cannot follow them.
+# mypy: disable-error-code="valid-type,no-any-return,untyped-decorator"
 
 import datetime as dt
 import decimal
@@ -130,8 +131,9 @@ def _types(user_cls: Any, team_cls: Any, pipeline_cls: Any, stage_cls: Any) -> t
         lost_count: int = strawberry.field(description="Deals lost in the period.")
         win_rate: float | None = strawberry.field(description="won / (won + lost); null without closed deals.")
         open_pipeline_amount: decimal.Decimal = strawberry.field(
-            description="Open deals expected to close in the period.")
-        weighted_forecast: decimal.Decimal = strawberry.field(description="Open amount × probability.")
+            description="Open deals expected to close in the period."
+        )
+        weighted_forecast: decimal.Decimal = strawberry.field(description="Open amount x probability.")
         leads_created: int = strawberry.field(description="Leads created in the period.")
         leads_converted: int = strawberry.field(description="Of those, converted.")
         lead_conversion_rate: float | None = strawberry.field(description="converted / created.")
@@ -150,7 +152,7 @@ def _types(user_cls: Any, team_cls: Any, pipeline_cls: Any, stage_cls: Any) -> t
         stage_id: strawberry.Private[uuid.UUID]
         count: int = strawberry.field(description="Deals (created in the period) now in this stage.")
         amount: decimal.Decimal = strawberry.field(description="Their value (tenant currency).")
-        weighted_amount: decimal.Decimal = strawberry.field(description="Their value × probability.")
+        weighted_amount: decimal.Decimal = strawberry.field(description="Their value x probability.")
         entered_count: int = strawberry.field(description="Deals (created in the period) that ever entered it.")
 
         @strawberry.field(description="The stage.")
@@ -180,10 +182,21 @@ def _group(rows: list[Any], by_team: bool) -> list[dict[str, Any]]:
         key = row.team_id if by_team else row.owner_id
         if by_team and key is None:
             continue  # users without a team have no team row
-        into = grouped.setdefault(key, {"owner_id": None if by_team else key, "team_id": key if by_team else row.team_id,
-                                        "won_count": 0, "won_amount": ZERO, "lost_count": 0, "open_amount": ZERO,
-                                        "weighted": ZERO, "leads_created": 0, "leads_converted": 0,
-                                        "interactions": 0})
+        into = grouped.setdefault(
+            key,
+            {
+                "owner_id": None if by_team else key,
+                "team_id": key if by_team else row.team_id,
+                "won_count": 0,
+                "won_amount": ZERO,
+                "lost_count": 0,
+                "open_amount": ZERO,
+                "weighted": ZERO,
+                "leads_created": 0,
+                "leads_converted": 0,
+                "interactions": 0,
+            },
+        )
         for name in ("won_count", "lost_count", "leads_created", "leads_converted", "interactions"):
             into[name] += getattr(row, name)
         for name in ("won_amount", "open_amount", "weighted"):
@@ -192,31 +205,42 @@ def _group(rows: list[Any], by_team: bool) -> list[dict[str, Any]]:
 
 
 def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
-    row_type, stage_type, funnel_type = _types(objects["User"], objects["Team"], objects["Pipeline"],
-                                                objects["PipelineStage"])
+    row_type, stage_type, funnel_type = _types(
+        objects["User"], objects["Team"], objects["Pipeline"], objects["PipelineStage"]
+    )
 
     async def sales_performance(
         info: Info,
         from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Start (inclusive).")],
         to: Annotated[dt.datetime, strawberry.argument(description="End (exclusive).")],
-        group_by: Annotated[PerformanceGrouping, strawberry.argument(description="OWNER or TEAM.")]
-        = PerformanceGrouping.OWNER,
+        group_by: Annotated[
+            PerformanceGrouping, strawberry.argument(description="OWNER or TEAM.")
+        ] = PerformanceGrouping.OWNER,
     ) -> list[row_type]:
         _period(from_, to)
         ctx = info.context
-        rows = (await ctx.conn.execute(PERFORMANCE_SQL, {"tenant": ctx.tenant_id, "currency": ctx.settings.currency,
-                                                         "start": from_, "end": to})).all()
+        rows = (
+            await ctx.conn.execute(
+                PERFORMANCE_SQL, {"tenant": ctx.tenant_id, "currency": ctx.settings.currency, "start": from_, "end": to}
+            )
+        ).all()
         return [
             row_type(
-                owner_id=g["owner_id"], team_id=g["team_id"], currency=ctx.settings.currency,
-                won_amount=_money(g["won_amount"]), won_count=g["won_count"], lost_count=g["lost_count"],
+                owner_id=g["owner_id"],
+                team_id=g["team_id"],
+                currency=ctx.settings.currency,
+                won_amount=_money(g["won_amount"]),
+                won_count=g["won_count"],
+                lost_count=g["lost_count"],
                 win_rate=_rate(g["won_count"], g["won_count"] + g["lost_count"]),
-                open_pipeline_amount=_money(g["open_amount"]), weighted_forecast=_money(g["weighted"]),
-                leads_created=g["leads_created"], leads_converted=g["leads_converted"],
+                open_pipeline_amount=_money(g["open_amount"]),
+                weighted_forecast=_money(g["weighted"]),
+                leads_created=g["leads_created"],
+                leads_converted=g["leads_converted"],
                 lead_conversion_rate=_rate(g["leads_converted"], g["leads_created"]),
                 interaction_count=g["interactions"],
             )
-            for g in _group(rows, group_by is PerformanceGrouping.TEAM)
+            for g in _group(list(rows), group_by is PerformanceGrouping.TEAM)
         ]
 
     async def pipeline_funnel(
@@ -230,17 +254,37 @@ def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
         decoded = from_global_id(pipeline_id)
         if decoded is None or decoded[0] != "Pipeline" or await ctx.loaders.by_id(PIPELINE).load(decoded[1]) is None:
             return None
-        rows = await ctx.conn.execute(FUNNEL_SQL, {"tenant": ctx.tenant_id, "pipeline": decoded[1], "start": from_,
-                                                   "end": to, "currency": ctx.settings.currency})
-        stages = [stage_type(stage_id=r.id, count=r.count, amount=_money(r.amount),
-                             weighted_amount=_money(r.weighted), entered_count=r.entered) for r in rows]
+        rows = await ctx.conn.execute(
+            FUNNEL_SQL,
+            {
+                "tenant": ctx.tenant_id,
+                "pipeline": decoded[1],
+                "start": from_,
+                "end": to,
+                "currency": ctx.settings.currency,
+            },
+        )
+        stages = [
+            stage_type(
+                stage_id=r.id,
+                count=r.count,
+                amount=_money(r.amount),
+                weighted_amount=_money(r.weighted),
+                entered_count=r.entered,
+            )
+            for r in rows
+        ]
         return funnel_type(pipeline_id=decoded[1], currency=ctx.settings.currency, stages=stages)
 
     return {
         "sales_performance": RootField(
-            sales_performance, "Results per owner or team for a period (won, lost, pipeline, forecast, lead "
-            "conversion, interactions). Definitions: see the README."),
+            sales_performance,
+            "Results per owner or team for a period (won, lost, pipeline, forecast, lead "
+            "conversion, interactions). Definitions: see the README.",
+        ),
         "pipeline_funnel": RootField(
-            pipeline_funnel, "A pipeline's deals (created in the period) by stage: now in each stage, and ever "
-            "entered; null if there is no such pipeline."),
+            pipeline_funnel,
+            "A pipeline's deals (created in the period) by stage: now in each stage, and ever "
+            "entered; null if there is no such pipeline.",
+        ),
     }

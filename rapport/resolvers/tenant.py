@@ -58,11 +58,15 @@ class TenantSettingsUpdatePayload:
 async def _view(ctx: RequestContext, settings: TenantSettings) -> TenantView:
     row = (await ctx.conn.execute(select(TENANTS.c.name).where(TENANTS.c.id == ctx.tenant_id))).one()
     return TenantView(
-        id=strawberry.ID(to_global_id("Tenant", ctx.tenant_id)), name=row.name, slug=ctx.tenant_slug,
+        id=strawberry.ID(to_global_id("Tenant", ctx.tenant_id)),
+        name=row.name,
+        slug=ctx.tenant_slug,
         currency=settings.currency,
-        lifecycle=LifecycleThresholds(new_days=settings.lifecycle.new_days,
-                                      active_days=settings.lifecycle.active_days,
-                                      churn_days=settings.lifecycle.churn_days),
+        lifecycle=LifecycleThresholds(
+            new_days=settings.lifecycle.new_days,
+            active_days=settings.lifecycle.active_days,
+            churn_days=settings.lifecycle.churn_days,
+        ),
         lead_sources=list(settings.lead_sources),
     )
 
@@ -111,7 +115,7 @@ def strawberry_name(name: str) -> str:
     return head + "".join(w.title() for w in rest)
 
 
-async def tenant_settings_update(info: Info, input: TenantSettingsInput) -> TenantSettingsUpdatePayload:  # noqa: A002
+async def tenant_settings_update(info: Info, input: TenantSettingsInput) -> TenantSettingsUpdatePayload:
     ctx = info.context
     problems = Problems()
     # Start from the stored settings under a row lock, not from those read at authentication: two concurrent

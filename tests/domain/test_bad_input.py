@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Tenant
 from tests.domain.helpers import (
@@ -255,11 +254,6 @@ async def test_malformed_scalars_are_request_errors_not_internal(tenant: Tenant)
             assert codes_ <= {"GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}, (mutation, body["errors"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG validation/customfields email: a blank required email is INVALID_EMAIL, "
-    "not REQUIRED like every other blank required text",
-)
 async def test_a_blank_required_email_is_required(tenant: Tenant) -> None:
     data = await tenant.data(
         f"""mutation {{ userCreate(input: {{name: "N", email: "   ", role: MEMBER}}) {{ user {{ id }} {ERRORS} }} }}"""

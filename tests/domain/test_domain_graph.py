@@ -646,11 +646,6 @@ async def test_inactive_users_take_no_new_interactions_or_cases(tenant: Tenant) 
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG resolvers/mutations/customer.py: customerCreate/customerUpdate accept an "
-    "inactive user as owner ('Inactive users ... own nothing new')",
-)
 async def test_inactive_users_take_no_new_customers(tenant: Tenant) -> None:
     rep = await inactive_user(tenant)
     refused = await attempt(tenant, "customerCreate", "Customer", {"kind": "PERSON", "name": "X", "ownerId": rep})
@@ -672,7 +667,6 @@ async def readable(tenant: Tenant, query: str, variables: dict[str, Any] | None 
     return data
 
 
-@pytest.mark.xfail(strict=True, reason=DANGLING)
 async def test_orders_stay_readable_after_their_product_is_deleted(tenant: Tenant) -> None:
     item = await product(tenant)
     await order(tenant, await customer(tenant), [line(item)])
@@ -682,7 +676,6 @@ async def test_orders_stay_readable_after_their_product_is_deleted(tenant: Tenan
     assert data["orders"]["edges"][0]["node"]["items"][0]["product"] == {"id": item}
 
 
-@pytest.mark.xfail(strict=True, reason=DANGLING)
 async def test_orders_stay_readable_after_their_customer_is_deleted(tenant: Tenant) -> None:
     buyer = await customer(tenant)
     await order(tenant, buyer, [line(await product(tenant))])
@@ -691,7 +684,6 @@ async def test_orders_stay_readable_after_their_customer_is_deleted(tenant: Tena
     assert data["orders"]["edges"][0]["node"]["customer"] == {"id": buyer}
 
 
-@pytest.mark.xfail(strict=True, reason=DANGLING)
 async def test_memberships_stay_readable_after_their_campaign_is_deleted(tenant: Tenant) -> None:
     made, buyer = await campaign(tenant), await customer(tenant)
     await create(tenant, "campaignMemberCreate", "CampaignMember", {"campaignId": made["id"], "customerId": buyer})
@@ -704,7 +696,6 @@ async def test_memberships_stay_readable_after_their_campaign_is_deleted(tenant:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=DANGLING)
 async def test_stage_history_stays_readable_after_a_stage_is_deleted(tenant: Tenant) -> None:
     by_name = await stages(tenant)
     deal = await opportunity(tenant, await customer(tenant))

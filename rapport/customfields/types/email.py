@@ -14,8 +14,11 @@ from rapport.errors import UserErrorCode
 MAX_EMAIL_LENGTH = 254
 
 
-def normalise_email(value: Any) -> str:
+def normalise_email(value: Any) -> str | None:
+    """The normalised address; None for blank text (no value, like every other blank text)."""
     text = text_of(value, "an email address").strip()
+    if not text:
+        return None
     if len(text) > MAX_EMAIL_LENGTH:
         raise FieldValueError(UserErrorCode.INVALID_EMAIL, f"at most {MAX_EMAIL_LENGTH} characters")
     try:

@@ -98,11 +98,14 @@ def rules_for(entity: Entity) -> Rules:
 
 
 async def _collect(
-    ctx: RequestContext, entity: Entity, data: Any, problems: Problems, extras: dict[str, Any]
+    ctx: RequestContext, entity: Entity, data: Any, problems: Problems, extras: dict[str, Any], current: Any = None
 ) -> dict[str, Any]:
-    """Parsed column values for the input fields the client gave; virtual inputs go to ``extras`` as sent."""
+    """Parsed column values for the input fields the client gave; virtual inputs go to ``extras`` as sent.
+
+    References must point at live objects of this tenant; a newly given user (an owner or assignee) must be
+    active: inactive users keep what they hold but take on nothing new."""
     values: dict[str, Any] = {}
-    references: list[tuple[list[str], Entity, uuid.UUID]] = []
+    references: list[tuple[list[str], Entity, uuid.UUID, str]] = []
     for item in entity.inputs:
         raw = getattr(data, item.name, UNSET)
         if raw is UNSET:
@@ -124,18 +127,23 @@ async def _collect(
                 decoded = from_global_id(str(raw))
                 if decoded is None or decoded[0] != item.reference:
                     raise FieldValueError(UserErrorCode.NOT_FOUND, f"not a {item.reference} ID")
-                references.append((path, ENTITIES[item.reference], decoded[1]))
+                references.append((path, ENTITIES[item.reference], decoded[1], item.target_column))
                 values[item.target_column] = decoded[1]
             elif item.expand is not None:
                 values.update(item.expand(raw))
             else:
-                values[item.target_column] = run_parser(item.parse, raw)
+                parsed = run_parser(item.parse, raw)
+                if parsed is None and not item.nullable:
+                    raise FieldValueError(UserErrorCode.REQUIRED, "may not be empty")
+                values[item.target_column] = parsed
         except FieldValueError as exc:
             problems.add([*path, *exc.path], exc.code, exc.message)
-    found = await asyncio.gather(*(ctx.loaders.by_id(target).load(key) for _, target, key in references))
-    for (path, target, _), record in zip(references, found, strict=True):
+    found = await asyncio.gather(*(ctx.loaders.by_id(target).load(key) for _, target, key, _ in references))
+    for (path, target, key, column), record in zip(references, found, strict=True):
         if record is None:
             problems.add(path, UserErrorCode.NOT_FOUND, f"no such {target.name} in this tenant")
+        elif target.name == "User" and not record.active and getattr(current, column, None) != key:
+            problems.add(path, UserErrorCode.INVALID_STATE, "the user is inactive; inactive users take on nothing new")
     return values
 
 
@@ -311,7 +319,7 @@ async def update(
         conflict(problems, current.version)
         return None, problems.items
     extras: dict[str, Any] = {}
-    values = await _collect(ctx, entity, data, problems, extras)
+    values = await _collect(ctx, entity, data, problems, extras, current)
     custom = await _custom(ctx, entity, data, current, problems, creating=False)
     if custom is not None and custom != current.custom:
         values["custom"] = custom

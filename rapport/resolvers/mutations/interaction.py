@@ -9,19 +9,20 @@ from rapport.context import RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.mutations.common import belongs_to, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
-from rapport.resolvers.mutations.simple import refuse_inactive_user
-
 
 # The records an interaction may be about that belong to a customer: (column, input name).
-LINKS = (("contact_id", "contactId"), ("opportunity_id", "opportunityId"), ("order_id", "orderId"),
-         ("case_id", "serviceCaseId"))
+LINKS = (
+    ("contact_id", "contactId"),
+    ("opportunity_id", "opportunityId"),
+    ("order_id", "orderId"),
+    ("case_id", "serviceCaseId"),
+)
 
 
 class InteractionRules(NoRules):
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
-        await refuse_inactive_user(ctx, problems, values, current, "owner_id", ["input", "ownerId"])
         if current is None:
             values.setdefault("occurred_at", dt.datetime.now(dt.UTC))
             values.setdefault("owner_id", ctx.actor.user_id)
@@ -36,13 +37,23 @@ class InteractionRules(NoRules):
                     problems.add(["input", name], UserErrorCode.INVALID, "give the customer this belongs to")
             kept = [name for column, name in LINKS if column not in values and getattr(current, column, None)]
             if kept:
-                problems.add(["input", "customerId"], UserErrorCode.INVALID,
-                             f"the interaction is about the customer's {', '.join(kept)}; clear that too")
+                problems.add(
+                    ["input", "customerId"],
+                    UserErrorCode.INVALID,
+                    f"the interaction is about the customer's {', '.join(kept)}; clear that too",
+                )
         for (column, name), child in zip(LINKS, ("Contact", "Opportunity", "Order", "ServiceCase"), strict=True):
             if column in values or "customer_id" in values:  # a new customer must own the links kept too
-                await belongs_to(ctx, problems, child=child, child_id=effective(values, current, column),
-                                 column="customer_id", parent_id=customer_id, path=["input", name],
-                                 what=f"the {child} belongs to another customer")
+                await belongs_to(
+                    ctx,
+                    problems,
+                    child=child,
+                    child_id=effective(values, current, column),
+                    column="customer_id",
+                    parent_id=customer_id,
+                    path=["input", name],
+                    what=f"the {child} belongs to another customer",
+                )
 
 
 RULES["Interaction"] = InteractionRules()

@@ -7,18 +7,19 @@ from typing import Any
 from rapport.context import RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
-from rapport.resolvers.mutations.simple import refuse_inactive_user
 
 
 class LeadRules(NoRules):
     async def check(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
-        await refuse_inactive_user(ctx, problems, values, current, "owner_id", ["input", "ownerId"])
         source = values.get("source")
         if source is not None and source not in ctx.settings.lead_sources:
-            problems.add(["input", "source"], UserErrorCode.UNKNOWN_OPTION,
-                         "one of the tenant's lead sources: " + ", ".join(ctx.settings.lead_sources))
+            problems.add(
+                ["input", "source"],
+                UserErrorCode.UNKNOWN_OPTION,
+                "one of the tenant's lead sources: " + ", ".join(ctx.settings.lead_sources),
+            )
         status = values.get("status")
         if status == "CONVERTED" and (current is None or current.status != "CONVERTED"):
             problems.add(["input", "status"], UserErrorCode.INVALID_STATE, "use leadConvert to convert a lead")

@@ -1,6 +1,7 @@
 """leadConvert: a lead becomes a customer (a company with the lead as its contact, or a person), optionally
 with an opportunity, in one savepoint; converting twice is refused."""
-# mypy: disable-error-code="valid-type"
+# Payload and row types are built at run time around generated classes; mypy cannot follow them.
+# mypy: disable-error-code="valid-type,no-any-return,untyped-decorator"
 
 import datetime as dt
 import decimal
@@ -44,14 +45,21 @@ class _Failed(Exception):
 
 
 async def _create(ctx: RequestContext, entity: Any, prefix: str, **fields: Any) -> Any:
-    record, errors = await crud.create(ctx, entity, SimpleNamespace(**{k: v for k, v in fields.items() if v is not None}))
+    record, errors = await crud.create(
+        ctx, entity, SimpleNamespace(**{k: v for k, v in fields.items() if v is not None})
+    )
     if errors:
         raise _Failed(errors, prefix)
     return record
 
 
-async def convert(ctx: RequestContext, lead_id: str, expected_version: int | None, with_opportunity: bool,
-                  opportunity: LeadConvertOpportunityInput | None) -> tuple[dict[str, Any], list[UserError]]:
+async def convert(
+    ctx: RequestContext,
+    lead_id: str,
+    expected_version: int | None,
+    with_opportunity: bool,
+    opportunity: LeadConvertOpportunityInput | None,
+) -> tuple[dict[str, Any], list[UserError]]:
     problems = Problems()
     lead = await crud.load_current(ctx, LEAD, lead_id, problems)
     if lead is None:
@@ -75,30 +83,61 @@ async def convert(ctx: RequestContext, lead_id: str, expected_version: int | Non
         async with ctx.conn.begin_nested():
             company = lead.company is not None
             made["customer"] = await _create(
-                ctx, CUSTOMER, "customer", kind="COMPANY" if company else "PERSON",
-                name=lead.company if company else lead.name, email=None if company else lead.email,
-                phone=None if company else lead.phone, source_channel=lead.source, tags=lead.tags, owner_id=owner)
+                ctx,
+                CUSTOMER,
+                "customer",
+                kind="COMPANY" if company else "PERSON",
+                name=lead.company if company else lead.name,
+                email=None if company else lead.email,
+                phone=None if company else lead.phone,
+                source_channel=lead.source,
+                tags=lead.tags,
+                owner_id=owner,
+            )
             customer_id = to_global_id("Customer", made["customer"].id)
             if company:
-                made["contact"] = await _create(ctx, CONTACT, "contact", customer_id=customer_id, name=lead.name,
-                                                title=lead.title, email=lead.email, phone=lead.phone)
+                made["contact"] = await _create(
+                    ctx,
+                    CONTACT,
+                    "contact",
+                    customer_id=customer_id,
+                    name=lead.name,
+                    title=lead.title,
+                    email=lead.email,
+                    phone=lead.phone,
+                )
             if with_opportunity or opportunity is not None:
                 spec = opportunity or LeadConvertOpportunityInput()
                 made["opportunity"] = await _create(
-                    ctx, OPPORTUNITY, "opportunity", customer_id=customer_id, name=spec.name or lead.company or lead.name,
-                    amount=spec.amount, currency=spec.currency, pipeline_id=spec.pipeline_id,
-                    expected_close_date=spec.expected_close_date, owner_id=owner,
-                    contact_id=to_global_id("Contact", made["contact"].id) if "contact" in made else None)
+                    ctx,
+                    OPPORTUNITY,
+                    "opportunity",
+                    customer_id=customer_id,
+                    name=spec.name or lead.company or lead.name,
+                    amount=spec.amount,
+                    currency=spec.currency,
+                    pipeline_id=spec.pipeline_id,
+                    expected_close_date=spec.expected_close_date,
+                    owner_id=owner,
+                    contact_id=to_global_id("Contact", made["contact"].id) if "contact" in made else None,
+                )
             leads = LEAD.table
-            row = (await ctx.conn.execute(
-                update(leads)
-                .where(base_condition(LEAD, ctx.tenant_id), leads.c.id == lead.id, leads.c.version == lead.version)
-                .values(status="CONVERTED", converted_at=dt.datetime.now(dt.UTC), customer_id=made["customer"].id,
+            row = (
+                await ctx.conn.execute(
+                    update(leads)
+                    .where(base_condition(LEAD, ctx.tenant_id), leads.c.id == lead.id, leads.c.version == lead.version)
+                    .values(
+                        status="CONVERTED",
+                        converted_at=dt.datetime.now(dt.UTC),
+                        customer_id=made["customer"].id,
                         contact_id=made["contact"].id if "contact" in made else None,
                         opportunity_id=made["opportunity"].id if "opportunity" in made else None,
-                        version=leads.c.version + 1, updated_at=dt.datetime.now(dt.UTC))
-                .returning(leads.c.id)
-            )).first()
+                        version=leads.c.version + 1,
+                        updated_at=dt.datetime.now(dt.UTC),
+                    )
+                    .returning(leads.c.id)
+                )
+            ).first()
             if row is None:
                 crud.conflict(problems, lead.version + 1)
                 raise _Failed(problems.items, "lead")
@@ -128,16 +167,22 @@ def mutation_fields(objects: dict[str, Any]) -> dict[str, RootField]:
 
     async def lead_convert(
         info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The lead.")],  # noqa: A002
+        id: Annotated[strawberry.ID, strawberry.argument(description="The lead.")],
         create_opportunity: Annotated[bool, strawberry.argument(description="Also create an opportunity.")] = False,
-        opportunity: Annotated[LeadConvertOpportunityInput | None,
-                               strawberry.argument(description="The opportunity's details (implies creating one).")]
-        = None,
+        opportunity: Annotated[
+            LeadConvertOpportunityInput | None,
+            strawberry.argument(description="The opportunity's details (implies creating one)."),
+        ] = None,
         expected_version: Annotated[int | None, strawberry.argument(description="Refuse if the lead changed.")] = None,
     ) -> payload:
         made, errors = await convert(info.context, id, expected_version, create_opportunity, opportunity)
-        return payload(lead=made.get("lead"), customer=made.get("customer"), contact=made.get("contact"),
-                       opportunity=made.get("opportunity"), user_errors=errors)
+        return payload(
+            lead=made.get("lead"),
+            customer=made.get("customer"),
+            contact=made.get("contact"),
+            opportunity=made.get("opportunity"),
+            user_errors=errors,
+        )
 
     return {
         "lead_convert": RootField(

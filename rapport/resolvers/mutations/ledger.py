@@ -6,7 +6,8 @@ sum of the ledger. A reference identifies an entry: recording the same reference
 entry and records nothing (also under concurrent retries); the same reference with different content is
 refused.
 """
-# mypy: disable-error-code="valid-type"
+# Payload and row types are built at run time around generated classes; mypy cannot follow them.
+# mypy: disable-error-code="valid-type,no-any-return,untyped-decorator"
 
 import decimal
 from functools import lru_cache
@@ -36,8 +37,12 @@ Info = strawberry.Info[RequestContext, None]
 ACCOUNTS = table_of(MemberAccount)
 # Which account each kind moves, and in which direction (ADJUST: the amount's own sign).
 KINDS: dict[str, tuple[str | None, int]] = {
-    "EARN": ("POINTS", 1), "REDEEM": ("POINTS", -1), "EXPIRE": ("POINTS", -1),
-    "TOP_UP": ("BALANCE", 1), "SPEND": ("BALANCE", -1), "ADJUST": (None, 0),
+    "EARN": ("POINTS", 1),
+    "REDEEM": ("POINTS", -1),
+    "EXPIRE": ("POINTS", -1),
+    "TOP_UP": ("BALANCE", 1),
+    "SPEND": ("BALANCE", -1),
+    "ADJUST": (None, 0),
 }
 CHECK_VIOLATION = "23514"
 UNIQUE_VIOLATION = "23505"
@@ -48,16 +53,24 @@ class LedgerEntryInput:
     customer_id: strawberry.ID = strawberry.field(description="Whose account.")
     account: LedgerAccount = strawberry.field(description="POINTS or BALANCE.")
     kind: LedgerKind = strawberry.field(
-        description="EARN, REDEEM, EXPIRE (points); TOP_UP, SPEND (balance); ADJUST (either).")
+        description="EARN, REDEEM, EXPIRE (points); TOP_UP, SPEND (balance); ADJUST (either)."
+    )
     amount: decimal.Decimal = strawberry.field(
-        description="How much, at most 2 decimals: positive, except ADJUST which takes a sign.")
+        description="How much, at most 2 decimals: positive, except ADJUST which takes a sign."
+    )
     reference: str = strawberry.field(
-        description="Your unique id for this movement (order number, campaign code, ...): retries record it once.")
+        description="Your unique id for this movement (order number, campaign code, ...): retries record it once."
+    )
     note: str | None = strawberry.field(default=None, description="Why, in words.")
 
 
+def _names(data: Any) -> tuple[str, str]:
+    """The input's account and kind as stored ("POINTS", "EARN")."""
+    return data.account.value, data.kind.value
+
+
 def _amount(data: LedgerEntryInput, problems: Problems) -> decimal.Decimal | None:
-    account, kind = data.account.value, data.kind.value
+    account, kind = _names(data)
     required_account, sign = KINDS[kind]
     if required_account is not None and required_account != account:
         problems.add(["input", "kind"], UserErrorCode.INVALID, f"{kind} moves {required_account}, not {account}")
@@ -77,11 +90,15 @@ def _amount(data: LedgerEntryInput, problems: Problems) -> decimal.Decimal | Non
 
 async def _existing(ctx: RequestContext, account: str, reference: str) -> Any:
     table = LEDGER_ENTRY.table
-    row = (await ctx.conn.execute(
-        select(*table.columns).where(table.c.tenant_id == ctx.tenant_id, table.c.account == account,
-                                     table.c.reference == reference)
-    )).first()
-    return None if row is None else record_class(table, LEDGER_ENTRY.name)._make(row)
+    row = (
+        await ctx.conn.execute(
+            select(*table.columns).where(
+                table.c.tenant_id == ctx.tenant_id, table.c.account == account, table.c.reference == reference
+            )
+        )
+    ).first()
+    entry_cls: Any = record_class(table, LEDGER_ENTRY.name)
+    return None if row is None else entry_cls._make(row)
 
 
 def _same(entry: Any, customer_id: Any, kind: str, delta: decimal.Decimal) -> bool:
@@ -108,7 +125,7 @@ async def record(ctx: RequestContext, data: LedgerEntryInput) -> tuple[Any, list
         problems.add(["input", "note"], exc.code, exc.message)
     if problems or customer is None or delta is None or reference is None:
         return None, problems.items
-    account, kind = data.account.value, data.kind.value
+    account, kind = _names(data)
     existing = await _existing(ctx, account, reference)
     if existing is not None:
         return _replay(existing, customer.id, kind, delta, problems)
@@ -120,20 +137,34 @@ async def record(ctx: RequestContext, data: LedgerEntryInput) -> tuple[Any, list
             await ctx.conn.execute(
                 pg_insert(ACCOUNTS).values(tenant_id=ctx.tenant_id, id=customer.id).on_conflict_do_nothing()
             )
-            after = (await ctx.conn.execute(
-                update(ACCOUNTS)
-                .where(ACCOUNTS.c.tenant_id == ctx.tenant_id, ACCOUNTS.c.id == customer.id)
-                .values({column: column + delta, ACCOUNTS.c.points_earned: ACCOUNTS.c.points_earned + earned})
-                .returning(column)
-            )).scalar_one()
-            await ctx.conn.execute(insert(LEDGER_ENTRY.table).values(
-                tenant_id=ctx.tenant_id, id=entry_id, customer_id=customer.id, account=account, kind=kind,
-                amount=delta, balance_after=after, reference=reference, note=note, created_by_id=ctx.actor.user_id))
+            after = (
+                await ctx.conn.execute(
+                    update(ACCOUNTS)
+                    .where(ACCOUNTS.c.tenant_id == ctx.tenant_id, ACCOUNTS.c.id == customer.id)
+                    .values({column: column + delta, ACCOUNTS.c.points_earned: ACCOUNTS.c.points_earned + earned})
+                    .returning(column)
+                )
+            ).scalar_one()
+            await ctx.conn.execute(
+                insert(LEDGER_ENTRY.table).values(
+                    tenant_id=ctx.tenant_id,
+                    id=entry_id,
+                    customer_id=customer.id,
+                    account=account,
+                    kind=kind,
+                    amount=delta,
+                    balance_after=after,
+                    reference=reference,
+                    note=note,
+                    created_by_id=ctx.actor.user_id,
+                )
+            )
     except IntegrityError as exc:
         state = getattr(exc.orig, "sqlstate", None)
         if state == CHECK_VIOLATION:
-            problems.add(["input", "amount"], UserErrorCode.INSUFFICIENT_BALANCE,
-                         f"the {account.lower()} would go below zero")
+            problems.add(
+                ["input", "amount"], UserErrorCode.INSUFFICIENT_BALANCE, f"the {account.lower()} would go below zero"
+            )
             return None, problems.items
         if state == UNIQUE_VIOLATION:  # a concurrent request recorded this reference first
             existing = await _existing(ctx, account, reference)
@@ -145,12 +176,16 @@ async def record(ctx: RequestContext, data: LedgerEntryInput) -> tuple[Any, list
     return await ctx.loaders.by_id(LEDGER_ENTRY).load(entry_id), []
 
 
-def _replay(existing: Any, customer_id: Any, kind: str, delta: decimal.Decimal, problems: Problems
-            ) -> tuple[Any, list[UserError]]:
+def _replay(
+    existing: Any, customer_id: Any, kind: str, delta: decimal.Decimal, problems: Problems
+) -> tuple[Any, list[UserError]]:
     if _same(existing, customer_id, kind, delta):
         return existing, []
-    problems.add(["input", "reference"], UserErrorCode.IDEMPOTENCY_KEY_REUSED,
-                 "this reference was already used for a different entry")
+    problems.add(
+        ["input", "reference"],
+        UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+        "this reference was already used for a different entry",
+    )
     return None, problems.items
 
 
@@ -167,11 +202,18 @@ def _payload(entry_cls: Any) -> Any:
 def mutation_fields(objects: dict[str, Any]) -> dict[str, RootField]:
     payload = _payload(objects["LedgerEntry"])
 
-    async def ledger_record(info: Info, input: Annotated[LedgerEntryInput, strawberry.argument(  # noqa: A002
-            description="The movement.")], idempotency_key: KeyArgument = None) -> payload:
+    async def ledger_record(
+        info: Info,
+        input: Annotated[
+            LedgerEntryInput,
+            strawberry.argument(description="The movement."),
+        ],
+        idempotency_key: KeyArgument = None,
+    ) -> payload:
         ctx = info.context
-        entry, errors = await idempotent_write(ctx, idempotency_key, LEDGER_ENTRY, "ledgerRecord", input,
-                                               lambda: record(ctx, input))
+        entry, errors = await idempotent_write(
+            ctx, idempotency_key, LEDGER_ENTRY, "ledgerRecord", input, lambda: record(ctx, input)
+        )
         return payload(entry=entry, user_errors=errors)
 
     return {

@@ -14,7 +14,6 @@ from rapport.ids import new_id
 from rapport.resolvers.filtering import base_condition
 from rapport.resolvers.mutations.common import belongs_to, default_currency, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
-from rapport.resolvers.mutations.simple import refuse_inactive_user
 from rapport.schema.entities.pipeline import PIPELINE, PIPELINE_STAGE, STAGE_CHANGE
 
 
@@ -43,8 +42,12 @@ async def record_stage_change(
 ) -> None:
     await ctx.conn.execute(
         insert(STAGE_CHANGE.table).values(
-            tenant_id=ctx.tenant_id, id=new_id(), opportunity_id=opportunity_id, from_stage_id=from_stage,
-            to_stage_id=to_stage, changed_by_id=ctx.actor.user_id,
+            tenant_id=ctx.tenant_id,
+            id=new_id(),
+            opportunity_id=opportunity_id,
+            from_stage_id=from_stage,
+            to_stage_id=to_stage,
+            changed_by_id=ctx.actor.user_id,
         )
     )
 
@@ -65,17 +68,27 @@ class OpportunityRules(NoRules):
         if current is not None:
             for column, name in (("stage_id", "stageId"), ("pipeline_id", "pipelineId")):
                 if column in values and values[column] != getattr(current, column):
-                    problems.add(["input", name], UserErrorCode.INVALID_STATE,
-                                 "use opportunityMoveStage to move an opportunity between stages")
+                    problems.add(
+                        ["input", name],
+                        UserErrorCode.INVALID_STATE,
+                        "use opportunityMoveStage to move an opportunity between stages",
+                    )
             if "customer_id" in values and values["customer_id"] != current.customer_id:
-                problems.add(["input", "customerId"], UserErrorCode.INVALID_STATE,
-                             "an opportunity's customer cannot change")
+                problems.add(
+                    ["input", "customerId"], UserErrorCode.INVALID_STATE, "an opportunity's customer cannot change"
+                )
         else:
             await self._place(ctx, values, problems)
-        await refuse_inactive_user(ctx, problems, values, current, "owner_id", ["input", "ownerId"])
-        await belongs_to(ctx, problems, child="Contact", child_id=values.get("contact_id"), column="customer_id",
-                         parent_id=effective(values, current, "customer_id"), path=["input", "contactId"],
-                         what="the contact works for another customer")
+        await belongs_to(
+            ctx,
+            problems,
+            child="Contact",
+            child_id=values.get("contact_id"),
+            column="customer_id",
+            parent_id=effective(values, current, "customer_id"),
+            path=["input", "contactId"],
+            what="the contact works for another customer",
+        )
 
     async def _place(self, ctx: RequestContext, values: dict[str, Any], problems: Problems) -> None:
         """A new opportunity's pipeline and stage: as given, or the default pipeline's first stage."""

@@ -103,8 +103,11 @@ class OrderRules(NoRules):
         status = values.get("status", current.status)
         if status != current.status and status not in TRANSITIONS[current.status]:
             allowed = ", ".join(sorted(TRANSITIONS[current.status])) or "none"
-            problems.add(["input", "status"], UserErrorCode.INVALID_STATE,
-                         f"an order cannot go from {current.status} to {status} (allowed: {allowed})")
+            problems.add(
+                ["input", "status"],
+                UserErrorCode.INVALID_STATE,
+                f"an order cannot go from {current.status} to {status} (allowed: {allowed})",
+            )
 
     async def _lines(
         self, ctx: RequestContext, lines: list[Any], currency: str, values: dict[str, Any], problems: Problems
@@ -137,8 +140,11 @@ class OrderRules(NoRules):
             if unit_price is None or discount is None:
                 continue
             if line.unit_price is None and product.currency != currency:
-                problems.add([*path, "unitPrice"], UserErrorCode.INVALID,
-                             f"the product is priced in {product.currency}; give a unit price in {currency}")
+                problems.add(
+                    [*path, "unitPrice"],
+                    UserErrorCode.INVALID,
+                    f"the product is priced in {product.currency}; give a unit price in {currency}",
+                )
                 continue
             gross = (unit_price * line.quantity).quantize(CENT)
             if discount > gross:
@@ -146,8 +152,16 @@ class OrderRules(NoRules):
                 continue
             subtotal += gross
             discount_total += discount
-            parsed.append({"position": index + 1, "product_id": product.id, "quantity": line.quantity,
-                           "unit_price": unit_price, "discount": discount, "line_total": gross - discount})
+            parsed.append(
+                {
+                    "position": index + 1,
+                    "product_id": product.id,
+                    "quantity": line.quantity,
+                    "unit_price": unit_price,
+                    "discount": discount,
+                    "line_total": gross - discount,
+                }
+            )
         values.update(subtotal=subtotal, discount_total=discount_total, total=subtotal - discount_total)
         return parsed
 
@@ -157,7 +171,9 @@ class OrderRules(NoRules):
             return
         items = ORDER_ITEM.table
         if current is not None:
-            await ctx.conn.execute(delete(items).where(items.c.tenant_id == ctx.tenant_id, items.c.order_id == record.id))
+            await ctx.conn.execute(
+                delete(items).where(items.c.tenant_id == ctx.tenant_id, items.c.order_id == record.id)
+            )
         await ctx.conn.execute(
             insert(items),
             [{"tenant_id": ctx.tenant_id, "id": new_id(), "order_id": record.id, **line} for line in lines],

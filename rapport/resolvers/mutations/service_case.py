@@ -9,7 +9,6 @@ from rapport.context import RequestContext
 from rapport.errors import UserErrorCode
 from rapport.resolvers.mutations.common import belongs_to, effective
 from rapport.resolvers.mutations.crud import RULES, NoRules, Problems
-from rapport.resolvers.mutations.simple import refuse_inactive_user
 from rapport.schema.entities.order import ORDER, ORDER_ITEM
 
 
@@ -28,18 +27,31 @@ class ServiceCaseRules(NoRules):
                 values["closed_at"] = None
             if status in ("OPEN", "IN_PROGRESS", "WAITING_ON_CUSTOMER"):
                 values["resolved_at"] = values["closed_at"] = None
-        await refuse_inactive_user(ctx, problems, values, current, "assignee_id", ["input", "assigneeId"])
         customer_id = effective(values, current, "customer_id")
         await self._order_of_line(ctx, values, current, customer_id, problems)
         # Checked whenever one side of a link changes, so a new customer or order cannot strand the others.
         if values.keys() & {"customer_id", "order_id"}:
-            await belongs_to(ctx, problems, child="Order", child_id=effective(values, current, "order_id"),
-                             column="customer_id", parent_id=customer_id, path=["input", "orderId"],
-                             what="the order is another customer's")
+            await belongs_to(
+                ctx,
+                problems,
+                child="Order",
+                child_id=effective(values, current, "order_id"),
+                column="customer_id",
+                parent_id=customer_id,
+                path=["input", "orderId"],
+                what="the order is another customer's",
+            )
         if values.keys() & {"order_id", "order_item_id"}:
-            await belongs_to(ctx, problems, child="OrderItem", child_id=effective(values, current, "order_item_id"),
-                             column="order_id", parent_id=effective(values, current, "order_id"),
-                             path=["input", "orderItemId"], what="the order line belongs to another order")
+            await belongs_to(
+                ctx,
+                problems,
+                child="OrderItem",
+                child_id=effective(values, current, "order_item_id"),
+                column="order_id",
+                parent_id=effective(values, current, "order_id"),
+                path=["input", "orderItemId"],
+                what="the order line belongs to another order",
+            )
 
     async def _order_of_line(
         self, ctx: RequestContext, values: dict[str, Any], current: Any, customer_id: Any, problems: Problems

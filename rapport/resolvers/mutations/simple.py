@@ -55,9 +55,16 @@ class FeedbackRules(NoRules):
         becomes_complaint = values.get("kind") == "COMPLAINT" and (current is None or current.kind != "COMPLAINT")
         if becomes_complaint and effective(values, current, "status") is None:
             values["status"] = "OPEN"
-        await belongs_to(ctx, problems, child="Order", child_id=values.get("order_id"), column="customer_id",
-                         parent_id=effective(values, current, "customer_id"), path=["input", "orderId"],
-                         what="the order is another customer's")
+        await belongs_to(
+            ctx,
+            problems,
+            child="Order",
+            child_id=values.get("order_id"),
+            column="customer_id",
+            parent_id=effective(values, current, "customer_id"),
+            path=["input", "orderId"],
+            what="the order is another customer's",
+        )
 
 
 class PipelineRules(NoRules):
@@ -74,8 +81,9 @@ class PipelineRules(NoRules):
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
         if current is not None and current.is_default and values.get("is_default") is False:
-            problems.add(["input", "isDefault"], UserErrorCode.INVALID_STATE,
-                         "make another pipeline the default instead")
+            problems.add(
+                ["input", "isDefault"], UserErrorCode.INVALID_STATE, "make another pipeline the default instead"
+            )
         if values.get("is_default") and (current is None or not current.is_default):
             # Taking over the default happens in the write's savepoint (after_write), so a refused or failed
             # write leaves the old default in place; the row is written as not default first, because the
@@ -118,7 +126,9 @@ class PipelineStageRules(NoRules):
         self, ctx: RequestContext, values: dict[str, Any], current: Any, problems: Problems, extras: dict[str, Any]
     ) -> None:
         if current is not None and "pipeline_id" in values and values["pipeline_id"] != current.pipeline_id:
-            problems.add(["input", "pipelineId"], UserErrorCode.INVALID_STATE, "a stage cannot move to another pipeline")
+            problems.add(
+                ["input", "pipelineId"], UserErrorCode.INVALID_STATE, "a stage cannot move to another pipeline"
+            )
 
 
 class UserRules(NoRules):
@@ -138,36 +148,31 @@ class UserRules(NoRules):
         """A tenant keeps at least one active OWNER. The active owners are locked, so two owners demoting each
         other at once cannot both succeed."""
         users = USER.table
-        owners = (await ctx.conn.execute(
-            select(users.c.id)
-            .where(users.c.tenant_id == ctx.tenant_id, users.c.role == "OWNER", users.c.active)
-            .with_for_update()
-        )).scalars().all()
+        owners = (
+            (
+                await ctx.conn.execute(
+                    select(users.c.id)
+                    .where(users.c.tenant_id == ctx.tenant_id, users.c.role == "OWNER", users.c.active)
+                    .with_for_update()
+                )
+            )
+            .scalars()
+            .all()
+        )
         if not set(owners) - {current.id}:
-            problems.add(["input", field], UserErrorCode.INVALID_STATE,
-                         "the tenant's last active owner stays one; make another user OWNER first")
-
-
-async def refuse_inactive_user(
-    ctx: RequestContext, problems: Problems, values: dict[str, Any], current: Any, column: str, path: list[str]
-) -> None:
-    """Inactive users keep their history but own nothing new: refuse one as a new owner or assignee (records
-    they already hold stay theirs)."""
-    user_id = values.get(column)
-    if user_id is None or (current is not None and getattr(current, column) == user_id):
-        return
-    if any(p.field == path for p in problems.items):
-        return
-    user = await ctx.loaders.by_id(USER).load(user_id)
-    if user is not None and not user.active:
-        problems.add(path, UserErrorCode.INVALID_STATE, "the user is inactive; inactive users take on nothing new")
+            problems.add(
+                ["input", field],
+                UserErrorCode.INVALID_STATE,
+                "the tenant's last active owner stays one; make another user OWNER first",
+            )
 
 
 class TeamRules(NoRules):
     async def after_delete(self, ctx: RequestContext, record: Any) -> None:
         users = USER.table
         await ctx.conn.execute(
-            update(users).where(users.c.tenant_id == ctx.tenant_id, users.c.team_id == record.id)
+            update(users)
+            .where(users.c.tenant_id == ctx.tenant_id, users.c.team_id == record.id)
             .values(team_id=None, version=users.c.version + 1)
         )
 
