@@ -18,7 +18,7 @@ from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from rapport import metrics
-from rapport.config import Settings, get_settings
+from rapport.config import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from rapport.customfields.indexes import IndexBuilder
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
@@ -27,7 +27,7 @@ from rapport.idempotency import HEADER
 from rapport.schema.cache import SchemaCache
 
 log = logging.getLogger("rapport")
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # RAPPORT_MAX_BODY_BYTES changes it
 
 
 class ORJSONResponse(JSONResponse):
@@ -86,9 +86,10 @@ class GraphQLEndpoint:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             return _bad_request("Send the operation as application/json.", 415, "UNSUPPORTED_MEDIA_TYPE")
-        body = await _read_body(request, MAX_BODY_BYTES)
+        limit = self.state.settings.max_body_bytes
+        body = await _read_body(request, limit)
         if body is None:
-            return _bad_request(f"The body is larger than {MAX_BODY_BYTES} bytes.", 413, "PAYLOAD_TOO_LARGE")
+            return _bad_request(f"The body is larger than {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -123,7 +124,9 @@ class GraphQLEndpoint:
         assert executor is not None
         outcome = await executor.run(_bearer(request), op, allow_mutations=allow_mutations)
         # RFC 9110: a 401 names the scheme the client should use.
-        headers = {"WWW-Authenticate": 'Bearer realm="rapport"'} if outcome.status == 401 else None
+        headers = dict(outcome.headers or {})
+        if outcome.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="rapport"'
         return ORJSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
 
@@ -148,6 +151,7 @@ class AppState:
         self.index_builder.start()
         await self.index_builder.resume()
         self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size), self.index_builder)
+        self.executor.configure(self.settings)
 
     async def stop(self) -> None:
         if self.index_builder is not None:

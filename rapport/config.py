@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_", env_file=".env", extra="ignore")
@@ -33,6 +35,25 @@ class Settings(BaseSettings):
     connect_timeout_s: float = 5.0
 
     schema_cache_size: int = Field(default=256, description="Built tenant schemas kept in memory (LRU).")
+
+    # Limits on what one request may ask for; all checked before authentication (see rapport/limits.py).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body accepted.")
+    max_query_length: int = Field(default=100_000, ge=1, description="Longest GraphQL document (characters).")
+    max_tokens: int = Field(default=5_000, ge=1, description="Most lexical tokens (or comments) in a document.")
+    max_depth: int = Field(default=15, ge=1, description="Deepest nesting of fields, introspection included.")
+    max_aliases: int = Field(default=30, ge=0, description="Most aliased fields in the operation.")
+    max_cost: int = Field(
+        default=50_000, ge=1, description="Most nodes an operation may request: first/last multiplied down the nesting."
+    )
+    max_input_depth: int = Field(default=20, ge=1, description="Deepest nesting of input objects and lists.")
+    introspection: bool = Field(default=True, description="Allow __schema and __type (code generators need them).")
+    rate_limit_per_second: float = Field(
+        default=2_000, ge=0, description="Cost points a tenant regains per second, per process; 0 turns limiting off."
+    )
+    rate_limit_burst: float = Field(default=10_000, ge=1, description="Cost points a tenant may spend at once.")
+    statement_timeout_ms: int = Field(
+        default=5_000, ge=0, description="Longest any SQL statement of a request may run; 0 means no limit."
+    )
     demo: bool | None = Field(
         default=None, description="Seed the demo tenant on serve. Default: on for the embedded database only."
     )
@@ -45,6 +66,11 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(
         default=24, ge=24, description="How long an Idempotency-Key is remembered (at least 24 hours)."
     )
+
+    @property
+    def hide_suggestions(self) -> bool:
+        """Production answers never say "Did you mean ...?": they would reveal the schema field by field."""
+        return self.env == "production"
 
 
 @lru_cache(maxsize=1)

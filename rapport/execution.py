@@ -4,13 +4,15 @@ transaction (tenant set by the same statement that checks the token), execute, c
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
+from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -18,12 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 
-from rapport import metrics
-from rapport.auth.tokens import authenticate
+from rapport import limits, metrics
+from rapport.auth import tokens
+from rapport.auth.tokens import authenticate, tenant_of
+from rapport.config import Settings, get_settings
 from rapport.context import Actor, RequestContext
 from rapport.customfields.indexes import IndexBuilder
 from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
+from rapport.ratelimit import RateLimiter, retry_after_header
 from rapport.schema.cache import SchemaCache
 
 log = logging.getLogger("rapport.request")
@@ -42,6 +47,7 @@ class Operation:
 class Outcome:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] | None = None
 
 
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -55,6 +61,19 @@ def unauthenticated() -> Outcome:
     )
 
 
+def timeout_error(request_id: str) -> dict[str, Any]:
+    message = (
+        "The request ran longer than the statement timeout and was cancelled; nothing it changed was saved. "
+        "Ask for less (smaller pages, narrower filters) or retry later."
+    )
+    return error(message, "TIMEOUT", requestId=request_id)
+
+
+def _is_timeout(exc: BaseException | None) -> bool:
+    """statement_timeout (or a cancel) stopped a statement: SQLSTATE 57014, query_canceled."""
+    return isinstance(exc, DBAPIError) and isinstance(exc.orig, pg_errors.QueryCanceled)
+
+
 def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
     """Client-safe error: known failures keep their message and code; anything unexpected is masked."""
     original = err.original_error
@@ -66,6 +85,8 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions["code"] = "BAD_USER_INPUT"
     elif isinstance(original, GraphQLError) and "code" in (original.extensions or {}):
         extensions["code"] = original.extensions["code"]  # type: ignore[index]
+    elif _is_timeout(original):
+        return {**timeout_error(request_id), "path": formatted.get("path")}
     elif isinstance(original, PoolTimeout) or (isinstance(original, DBAPIError) and original.connection_invalidated):
         # Only a lost connection or an exhausted pool means "unavailable". Other OperationalErrors are raised
         # for this request alone (libpq refusing more than 65535 parameters, a deadlock): retrying the same
@@ -97,12 +118,60 @@ class Executor:
         self.cache = cache
         self.index_builder = index_builder
 
+    _settings: Settings | None = None
+    _rate_limiter: RateLimiter | None = None
+
+    def configure(self, settings: Settings) -> None:
+        """Take request limits, the tenant rate limit and the statement timeout from ``settings``."""
+        self._settings = settings
+        self._rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self.configure(get_settings())
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        if self._rate_limiter is None:
+            self.configure(self.settings)
+        assert self._rate_limiter is not None
+        return self._rate_limiter
+
     async def run(self, token: str | None, op: Operation, *, allow_mutations: bool = True) -> Outcome:
         started = time.perf_counter()
-        outcome = await self._answer(token, op, allow_mutations)
+        # Limits first: a refused document costs no SQL, not even authentication.
+        checked = limits.check(op.query, op.variables, op.operation_name, self.settings)
+        if isinstance(checked, limits.Rejected):
+            outcome = Outcome(200, {"errors": checked.errors})
+        else:
+            outcome = await self._run_checked(token, op, checked, allow_mutations)
+        outcome = _finished(outcome, checked.cost, self.settings.hide_suggestions)
         metrics.LATENCY.observe(time.perf_counter() - started)
         metrics.REQUESTS.labels(_outcome_label(outcome)).inc()
         return outcome
+
+    async def _run_checked(
+        self, token: str | None, op: Operation, checked: limits.Checked, allow_mutations: bool
+    ) -> Outcome:
+        if not allow_mutations and checked.is_mutation:
+            return Outcome(405, {"errors": [error("Mutations must be sent with POST.", "METHOD_NOT_ALLOWED")]})
+        claimed = tenant_of(token) if token else None
+        if claimed is not None:
+            # A tenant already out of points is refused before authenticating (no SQL). Points are taken only
+            # once the token is proven, so nobody can spend another tenant's points by naming it.
+            wait = self.rate_limiter.wait(claimed, checked.cost.points)
+            if wait > 0:
+                return rate_limited(wait, checked.cost)
+        document = limits.CURRENT.set(checked)
+        timeout = tokens.statement_timeout_ms.set(self.settings.statement_timeout_ms)
+        try:
+            return await self._answer(token, op, allow_mutations=True)
+        finally:
+            tokens.statement_timeout_ms.reset(timeout)
+            limits.CURRENT.reset(document)
 
     async def _answer(self, token: str | None, op: Operation, allow_mutations: bool) -> Outcome:
         request_id = uuid.uuid4().hex[:16]
@@ -115,6 +184,8 @@ class Executor:
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
             if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
                 raise
+            if _is_timeout(exc):
+                return Outcome(200, {"errors": [timeout_error(request_id)]})
             log.warning("database unavailable (request %s): %s", request_id, exc)
             return Outcome(
                 503,
@@ -146,6 +217,12 @@ class Executor:
             if auth is None:
                 await transaction.rollback()
                 return unauthenticated()
+            checked = limits.CURRENT.get()
+            cost = checked.cost if checked is not None else None
+            wait = self.rate_limiter.take(auth.tenant_id, cost.points if cost is not None else 1)
+            if wait > 0:
+                await transaction.rollback()
+                return rate_limited(wait, cost)
             tenant_schema = await self.cache.get(conn, auth.tenant_id, auth.schema_version, auth.role)
             context = RequestContext(
                 conn=conn,
@@ -158,11 +235,6 @@ class Executor:
                 request_id=request_id,
                 settings=auth.settings,
             )
-            if op.operation_name is None and _operation_count(op.query) > 1:
-                # The GraphQL spec asks for operationName here; strawberry would silently run the first one.
-                await transaction.rollback()
-                message = "The document has several operations: say which to run with `operationName`."
-                return Outcome(200, {"errors": [error(message, "GRAPHQL_VALIDATION_FAILED")]})
             idempotent: RequestKey | None = None
             if op.idempotency_key is not None and _is_mutation(op):
                 claimed = await for_request(context, op.idempotency_key, op.query, op.variables, op.operation_name)
@@ -198,22 +270,6 @@ class Executor:
         return Outcome(200, body)
 
 
-_OPERATION_KEYWORDS = ("query", "mutation", "subscription")
-
-
-def _operation_count(query: str) -> int:
-    """How many operations the document defines (1 when it cannot be parsed: execution reports that)."""
-    # Several operations all need a keyword (an anonymous `{ ... }` must be alone), so most documents are
-    # answered without parsing.
-    if sum(query.count(keyword) for keyword in _OPERATION_KEYWORDS) < 2:
-        return 1
-    try:
-        document = parse(query)
-    except GraphQLSyntaxError:
-        return 1
-    return sum(1 for d in document.definitions if isinstance(d, OperationDefinitionNode))
-
-
 def _response_body(result: ExecutionResult, context: RequestContext, request_id: str, failed: bool) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if result.errors:
@@ -231,10 +287,41 @@ def _response_body(result: ExecutionResult, context: RequestContext, request_id:
     return body
 
 
+def rate_limited(wait: float, cost: limits.Cost | None) -> Outcome:
+    points = f"{cost.points} points" if cost is not None else "points"
+    message = (
+        f"This tenant's rate limit is spent: the request needs {points}; retry in {wait:.2f} s. "
+        "Cheaper requests (smaller pages, fewer nested connections) cost fewer points."
+    )
+    return Outcome(
+        429,
+        {"errors": [error(message, "RATE_LIMITED", retryAfter=round(wait, 3))]},
+        {"Retry-After": retry_after_header(wait)},
+    )
+
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def _finished(outcome: Outcome, cost: limits.Cost, hide_suggestions: bool) -> Outcome:
+    """Every answer reports the operation's cost; production answers suggest no names of the schema."""
+    body = outcome.body
+    errors = body.get("errors") or []
+    if any(e.get("extensions", {}).get("code") == "TIMEOUT" for e in errors):
+        # A timeout aborts the transaction: the statements refused after it, and the "failed part-way" note,
+        # are its consequences (and the TIMEOUT error already says that nothing was saved).
+        body = {**body, "errors": [e for e in errors if e.get("extensions", {}).get("code") != "INTERNAL"]}
+    if hide_suggestions and errors:
+        # Validation hides suggestions itself; variable values are checked by execution, which still adds them.
+        body = {**body, "errors": [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in body["errors"]]}
+    body = {**body, "extensions": {**(body.get("extensions") or {}), "cost": cost.extension()}}
+    return Outcome(outcome.status, body, outcome.headers)
+
+
 def _outcome_label(outcome: Outcome) -> str:
     if outcome.status == 200:
         return "errors" if outcome.body.get("errors") else "ok"
-    return {401: "unauthenticated", 503: "unavailable"}.get(outcome.status, "bad_request")
+    return {401: "unauthenticated", 429: "rate_limited", 503: "unavailable"}.get(outcome.status, "bad_request")
 
 
 def _is_mutation(op: Operation) -> bool:

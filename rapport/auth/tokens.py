@@ -12,9 +12,10 @@ import hashlib
 import re
 import secrets
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import insert, text
+from sqlalchemy import String, bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.ids import new_id
@@ -50,6 +51,22 @@ class Authenticated:
 
 
 _AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash, :request)")
+
+# The request's statement timeout (ms; 0 leaves the database's own setting), set by the executor. It rides on
+# the authentication statement: set_config(..., true) lasts for the transaction like SET LOCAL (so it is safe
+# behind PgBouncer), and no extra round trip is needed.
+statement_timeout_ms: ContextVar[int] = ContextVar("rapport_statement_timeout_ms", default=0)
+
+
+def _timeout_setting() -> str | None:
+    milliseconds = statement_timeout_ms.get()
+    return f"{milliseconds}ms" if milliseconds > 0 else None
+
+
+_AUTHENTICATE = text(
+    "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
+    f"AS statement_timeout FROM ({_AUTHENTICATE.text}) AS authenticated"
+).bindparams(bindparam("timeout", callable_=_timeout_setting, type_=String))
 
 
 async def authenticate(conn: AsyncConnection, token: str, request_id: str | None = None) -> Authenticated | None:

@@ -14,6 +14,7 @@ from rapport.auth.permissions import role_at_least
 from rapport.schema import naming, scalars
 from rapport.schema.declarations import Entity
 from rapport.schema.entities import ENTITIES
+from rapport.schema.prepared import PreparedDocument
 from rapport.schema.roots import RootField
 from rapport.schema.types import TYPES, TypeRegistry
 
@@ -156,6 +157,8 @@ def base_schema() -> RapportSchema:
     return RapportSchema(
         query=query,
         mutation=mutation,
+        # Execution reuses the document the request limits parsed (rapport.limits).
+        extensions=[PreparedDocument],
         # Types only custom fields use (tenant schemas reference them by name).
         types=[*(t.object for t in TYPES.entities.values()), *custom_field_types()],
         config=StrawberryConfig(default_resolver=dict_or_attr, scalar_map={**scalars.SCALAR_MAP, **TYPES.scalar_map}),
