@@ -63,7 +63,7 @@ def unauthenticated() -> Outcome:
 
 def timeout_error(request_id: str) -> dict[str, Any]:
     message = (
-        "The request ran longer than the statement timeout and was cancelled; nothing it changed was saved. "
+        "This ran longer than the statement timeout and was cancelled; what it changed was not saved. "
         "Ask for less (smaller pages, narrower filters) or retry later."
     )
     return error(message, "TIMEOUT", requestId=request_id)
@@ -259,7 +259,8 @@ class Executor:
                 # A statement failed outside any savepoint: PostgreSQL has aborted the transaction and COMMIT
                 # would silently roll it back. Say so instead of reporting the mutations that ran as saved.
                 await transaction.rollback()
-            body = _response_body(result, context, request_id, failed)
+            # A failed read loses nothing (its errors say what went wrong); a failed write must say so.
+            body = _response_body(result, context, request_id, failed and _writes())
             if idempotent is not None and not failed:
                 await idempotent.remember(body)  # in the request's transaction: the key and the writes go together
         if context.index_jobs and not failed and self.index_builder is not None:
@@ -337,8 +338,18 @@ def _is_mutation(op: Operation) -> bool:
     return False
 
 
+def _writes() -> bool:
+    """Whether the running operation is a mutation (assumed when unknown)."""
+    checked = limits.CURRENT.get()
+    return checked is None or checked.is_mutation
+
+
 async def _transaction_failed(conn: AsyncConnection) -> bool:
-    """Whether the request transaction is aborted (a statement failed and no savepoint caught it)."""
+    """Whether the request transaction is aborted (a statement failed and no savepoint caught it), or lost: when a
+    field fails, graphql-core cancels its siblings, and a statement cancelled mid-flight invalidates the
+    connection (its protocol state is unknown)."""
+    if conn.invalidated:
+        return True
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     return bool(driver is not None and driver.info.transaction_status == TransactionStatus.INERROR)
