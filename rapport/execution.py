@@ -308,9 +308,9 @@ def _finished(outcome: Outcome, cost: limits.Cost, hide_suggestions: bool) -> Ou
     """Every answer reports the operation's cost; production answers suggest no names of the schema."""
     body = outcome.body
     errors = body.get("errors") or []
-    if any(e.get("extensions", {}).get("code") == "TIMEOUT" for e in errors):
-        # A timeout aborts the transaction: the statements refused after it, and the "failed part-way" note,
-        # are its consequences (and the TIMEOUT error already says that nothing was saved).
+    if any(e.get("extensions", {}).get("code") in ("TIMEOUT", "SERVICE_UNAVAILABLE") for e in errors):
+        # A timeout or a lost connection ends the transaction: the statements refused after it, and the "failed
+        # part-way" note, are its consequences, not internal errors of their own (each is logged).
         body = {**body, "errors": [e for e in errors if e.get("extensions", {}).get("code") != "INTERNAL"]}
     if hide_suggestions and errors:
         # Validation hides suggestions itself; variable values are checked by execution, which still adds them.
