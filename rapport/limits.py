@@ -155,7 +155,8 @@ def _check_document(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         if operation_name is not None:
-            message = f"The document has no operation named {operation_name!r}."
+            shown = operation_name if len(operation_name) <= 64 else operation_name[:64] + "..."
+            message = f"The document has no operation named {shown!r}."
         elif any(isinstance(d, OperationDefinitionNode) for d in document.definitions):
             message = "The document has several operations: say which to run with `operationName`."
         else:
