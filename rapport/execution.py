@@ -26,6 +26,7 @@ from rapport.auth.tokens import authenticate, tenant_of
 from rapport.config import Settings, get_settings
 from rapport.context import Actor, RequestContext
 from rapport.customfields.indexes import IndexBuilder
+from rapport.db.shielded import RequestConnection
 from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
 from rapport.ratelimit import RateLimiter, retry_after_header
@@ -212,7 +213,7 @@ class Executor:
         return sdl(tenant_schema)
 
     async def _run(self, token: str, op: Operation, request_id: str) -> Outcome:
-        async with self.engine.connect() as conn, conn.begin() as transaction:
+        async with RequestConnection(self.engine) as conn, conn.begin() as transaction:
             auth = await authenticate(conn, token, request_id)
             if auth is None:
                 await transaction.rollback()
@@ -348,6 +349,8 @@ async def _transaction_failed(conn: AsyncConnection) -> bool:
     """Whether the request transaction is aborted (a statement failed and no savepoint caught it), or lost: when a
     field fails, graphql-core cancels its siblings, and a statement cancelled mid-flight invalidates the
     connection (its protocol state is unknown)."""
+    if isinstance(conn, RequestConnection):
+        await conn.settle()
     if conn.invalidated:
         return True
     raw = await conn.get_raw_connection()

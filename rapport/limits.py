@@ -88,7 +88,7 @@ class Cost:
         return {"requested": min(self.requested, _JSON_SAFE_INT), "limit": self.limit}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Checked:
     """A document within every limit: parsed once, the operation to run chosen, its cost known."""
 
@@ -96,6 +96,11 @@ class Checked:
     operation: OperationDefinitionNode
     cost: Cost
     hide_suggestions: bool = False
+    # Set when the base schema did not know a subtree (a tenant's custom fields): ``recheck`` measures again
+    # against the tenant's schema, since a REFERENCE custom field leads back to objects with connections.
+    settings: Settings | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    partly_unknown: bool = False
 
     @property
     def is_mutation(self) -> bool:
@@ -169,32 +174,52 @@ def _check_document(
         return Rejected(variable_errors, nothing)
 
     values = _variable_values(operation, variables)
+    cost, problems, unknown = _measure(schema, document, operation, values, settings)
+    if problems:
+        return Rejected([_formatted(e, INVALID) for e in problems], cost)
+    return Checked(document, operation, cost, settings.hide_suggestions, settings, values, unknown)
+
+
+def recheck(checked: Checked, schema: GraphQLSchema) -> list[GraphQLError]:
+    """Measure a document again against the tenant's own schema (after authentication), when the base schema
+    could not see all of it. Updates ``checked.cost``; returns what is over the limits."""
+    if not checked.partly_unknown or checked.settings is None:
+        return []
+    cost, problems, _ = _measure(schema, checked.document, checked.operation, checked.values, checked.settings)
+    checked.cost = cost
+    return problems
+
+
+def _measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    values: Mapping[str, Any],
+    settings: Settings,
+) -> tuple[Cost, list[GraphQLError], bool]:
+    """The operation's cost, its problems (page sizes, cost, depth, aliases), and whether part was unknown."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     walker = _Walker(schema, fragments, values, introspection=settings.introspection)
     root = schema.mutation_type if operation.operation == OperationType.MUTATION else schema.query_type
     measure = walker.selections(operation.selection_set, root)
     cost = Cost(measure.cost, settings.max_cost)
 
-    problems = [_formatted(e, INVALID) for e in walker.errors[:MAX_REPORTED_ERRORS]]
+    problems = walker.errors[:MAX_REPORTED_ERRORS]
     if len(walker.errors) > MAX_REPORTED_ERRORS:
-        problems.append(
-            _error(f"... and {len(walker.errors) - MAX_REPORTED_ERRORS} more problems like these.", INVALID)
-        )
+        problems.append(GraphQLError(f"... and {len(walker.errors) - MAX_REPORTED_ERRORS} more problems like these."))
     if measure.cost > settings.max_cost:
         message = (
             f"The query may return up to {_amount(measure.cost)} nodes; the limit is {settings.max_cost}. "
             "Ask for smaller pages (first/last) or fewer nested connections."
         )
-        problems.append(_error(message, TOO_COMPLEX, limit="cost"))
+        problems.append(GraphQLError(message, extensions={"code": TOO_COMPLEX, "limit": "cost"}))
     if measure.depth > settings.max_depth:
         message = f"The query is nested {measure.depth} fields deep; the limit is {settings.max_depth}."
-        problems.append(_error(message, TOO_COMPLEX, limit="depth"))
+        problems.append(GraphQLError(message, extensions={"code": TOO_COMPLEX, "limit": "depth"}))
     if measure.aliases > settings.max_aliases:
         message = f"The query uses {_amount(measure.aliases)} aliases; the limit is {settings.max_aliases}."
-        problems.append(_error(message, TOO_COMPLEX, limit="aliases"))
-    if problems:
-        return Rejected(problems, cost)
-    return Checked(document, operation, cost, settings.hide_suggestions)
+        problems.append(GraphQLError(message, extensions={"code": TOO_COMPLEX, "limit": "aliases"}))
+    return cost, problems, walker.unknown
 
 
 def _amount(n: int) -> str:
@@ -310,6 +335,7 @@ class _Walker:
     values: Mapping[str, Any]
     introspection: bool
     errors: list[GraphQLError] = field(default_factory=list)
+    unknown: bool = False  # a field with a selection set that the schema does not know
     _measured: dict[str, _Measure] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
 
@@ -350,6 +376,8 @@ class _Walker:
         if name in ("__schema", "__type") and not self.introspection:
             self.errors.append(GraphQLError("Introspection is turned off on this server.", node))
         definition = self._definition(parent, name)
+        if definition is None and node.selection_set is not None:
+            self.unknown = True
         child = _Measure()
         if node.selection_set is not None:
             child_type = get_named_type(definition.type) if definition is not None else None
@@ -357,7 +385,7 @@ class _Walker:
         measure = _Measure(depth=1 + child.depth, aliases=child.aliases + (1 if node.alias else 0), cost=child.cost)
         if definition is None:
             return measure
-        if "first" in definition.args and "last" in definition.args:
+        if "first" in definition.args or "last" in definition.args:
             size = self.page_size(node, parent)
             measure.cost = size * (1 + child.cost)
         elif "ids" in definition.args and is_list_type(get_nullable_type(definition.type)):
@@ -390,7 +418,8 @@ class _Walker:
         where = f"`{parent.name if parent else '?'}.{node.name.value}`"
         first, last = self._argument(node, "first"), self._argument(node, "last")
         if first is None and last is None:
-            self._complain(f"{where} needs `first` or `last` (1 to {MAX_PAGE}): every list is paged.", node)
+            sides = "`first` or `last`" if "last" in self._args(node, parent) else "`first`"
+            self._complain(f"{where} needs {sides} (1 to {MAX_PAGE}): every list is paged.", node)
             return MAX_PAGE
         if first is not None and last is not None:
             self._complain(f"{where}: give either `first` or `last`, not both.", node)
@@ -404,6 +433,10 @@ class _Walker:
             self._complain(f"{where}: `{argument}` must be between 1 and {MAX_PAGE}, not {size}.", node)
             return MAX_PAGE
         return size
+
+    def _args(self, node: FieldNode, parent: GraphQLNamedType | None) -> set[str]:
+        definition = self._definition(parent, node.name.value)
+        return set(definition.args) if definition is not None else set()
 
     def id_count(self, node: FieldNode) -> int:
         ids = self._argument(node, "ids")

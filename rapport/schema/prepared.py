@@ -15,7 +15,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from rapport.limits import CURRENT
+from rapport.limits import CURRENT, recheck
 
 _CACHE_SIZE = 1024
 # Holding the schema in the key keeps it alive while cached, so identity never names a different schema.
@@ -50,5 +50,9 @@ class PreparedDocument(SchemaExtension):
                     _validated.popitem(last=False)
             else:
                 _validated.move_to_end(key)
+            if not errors:
+                checked = CURRENT.get()
+                if checked is not None:
+                    errors = recheck(checked, context.schema._schema)
             context.pre_execution_errors = errors
         yield

@@ -113,6 +113,7 @@ REFUSED: list[tuple[str, str, dict[str, Any] | None, str | None, str]] = [
     ("first 0", "{ customers(first: 0) { totalCount } }", None, None, "GRAPHQL_VALIDATION_FAILED"),
     ("last 101", "{ customers(last: 101) { totalCount } }", None, None, "GRAPHQL_VALIDATION_FAILED"),
     ("first and last", "{ customers(first: 1, last: 1) { totalCount } }", None, None, "GRAPHQL_VALIDATION_FAILED"),
+    ("auditLog first 500", "{ auditLog(first: 500) { __typename } }", None, None, "GRAPHQL_VALIDATION_FAILED"),
     ("first null", "{ customers(first: null) { totalCount } }", None, None, "GRAPHQL_VALIDATION_FAILED"),
     (
         "variable first too large",
@@ -368,3 +369,27 @@ async def test_no_suggestions_in_production(
     assert response.status_code == 200
     assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "Did you mean" not in response.text
+
+
+async def test_connections_behind_a_reference_custom_field_are_measured_too(rapport: App, tenant: Tenant) -> None:
+    """The base schema cannot see through custom fields; a REFERENCE leads back to objects with connections, so
+    the document is measured again against the tenant's schema (after authentication)."""
+    await tenant.add_field("CUSTOMER", "parent", "REFERENCE", target="CUSTOMER")
+    body = await tenant.gql(
+        "{ customers(first: 4) { nodes { custom { parent { contacts(first: 5) { totalCount } } } } } }"
+    )
+    assert "errors" not in body, body
+    assert cost_of(body) == {"requested": 4 + 20, "limit": LIMIT}
+
+    response = await tenant.post("{ customers(first: 4) { nodes { custom { parent { contacts { totalCount } } } } } }")
+    assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "`Customer.contacts` needs `first` or `last`" in response.json()["errors"][0]["message"]
+    assert "data" not in response.json()
+
+    hop = "custom { parent { contacts(first: 100) { nodes { customer { "
+    query = "{ customers(first: 100) { nodes { " + hop * 2 + "id" + " } } } } }" * 2 + " } } }"
+    with rapport.sql.capture() as statements:
+        response = await tenant.post(query)
+    assert codes(response) == ["QUERY_TOO_COMPLEX"]
+    assert cost_of(response.json())["requested"] == 100 + 100 * 100 + 100 * 100 * 100
+    assert len(statements) <= 2  # authentication (and the tenant's schema), nothing executed

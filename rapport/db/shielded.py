@@ -1,0 +1,42 @@
+"""The request's connection: statements that cannot be cancelled half-way.
+
+When a non-null field fails, graphql-core cancels the sibling resolvers still running. A resolver cancelled
+while its statement is on the wire makes psycopg abort the query and close the connection, so the rest of
+the request (other fields, the commit) would fail as if the database had gone away. Here each statement
+runs in a task of its own: cancelling the resolver abandons the wait, not the statement, and the executor
+waits for abandoned statements before it decides to commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class RequestConnection(AsyncConnection):
+    _pending: set[asyncio.Task[Any]] | None = None
+
+    async def execute(
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
+    ) -> CursorResult[Any]:
+        task = asyncio.ensure_future(super().execute(statement, parameters, execution_options=execution_options))
+        if self._pending is None:
+            self._pending = set()
+        self._pending.add(task)
+        task.add_done_callback(self._done)
+        result: CursorResult[Any] = await asyncio.shield(task)
+        return result
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        if self._pending is not None:
+            self._pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: an abandoned statement's failure is seen by the transaction check
+
+    async def settle(self) -> None:
+        """Wait for statements whose resolvers were cancelled (their outcome no longer matters)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
