@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
@@ -28,6 +28,7 @@ from rapport.schema.cache import SchemaCache
 
 log = logging.getLogger("rapport")
 MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # RAPPORT_MAX_BODY_BYTES changes it
+DRAIN_BYTES = 64_000_000  # beyond this (or 16 times the limit), an oversized body is cut off, not read
 
 
 class ORJSONResponse(JSONResponse):
@@ -49,15 +50,29 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None when it is larger than ``limit`` (checked while streaming)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        await _discard(request, limit)
         return None
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
+            await _discard(request, limit)
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _discard(request: Request, limit: int) -> None:
+    """Read (and drop) the rest of an oversized body, up to a bound, so the 413 reaches a client that sends its
+    whole body before reading the answer: closing with unread data resets the connection instead."""
+    bound = max(DRAIN_BYTES, 16 * limit)
+    drained = 0
+    with contextlib.suppress(ClientDisconnect):
+        async for chunk in request.stream():
+            drained += len(chunk)
+            if drained > bound:
+                return
 
 
 def _operation(payload: Any) -> Operation | str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,3 +48,10 @@ def codes(response: httpx.Response) -> list[str]:
         assert isinstance(e.get("message"), str), e
         assert e["message"], e
     return [e["extensions"]["code"] for e in errors]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport.db import migrate
 from rapport.db.database import Database, open_database
 from rapport.tenants import create_tenant
-from tests.trust.support import app_client, codes, settings_with
+from tests.trust.support import app_client, codes, free_port, settings_with
 
 COUNT = "{ customers(first: 5) { totalCount nodes { id contacts(first: 3) { totalCount } } } }"
 CONNECT_TIMEOUT_S = 2.0
@@ -180,13 +179,6 @@ async def test_an_exhausted_pool_fails_fast(cluster: Database, cluster_owner: As
         await locker.rollback()
         held, _ = await holder
         assert held.status_code == 200, held.text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_graceful_shutdown_finishes_in_flight_requests(cluster: Database, tmp_path: Path) -> None:  # noqa: PLR0915

@@ -3,13 +3,21 @@ runs no SQL at all: every check happens before authentication."""
 
 from __future__ import annotations
 
+import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import pytest
+import uvicorn
 
+from rapport.app import create_app
+from rapport.db.database import Database
 from tests.conftest import App, Tenant
+from tests.trust.support import free_port, settings_with
 
 
 @dataclass(frozen=True)
@@ -171,3 +179,31 @@ async def test_hostile_request_is_refused_without_sql(rapport: App, tenant: Tena
 def test_the_corpus_is_large() -> None:
     assert len(CORPUS) >= 20
     assert len({c.name for c in CORPUS}) == len(CORPUS)
+
+
+def test_oversized_body_is_answered_over_a_real_socket(database: Database, tenant: Tenant) -> None:
+    """A client that sends its whole 12 MB body before reading gets the 413, not a connection reset."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings_with(), database), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        body = orjson.dumps({"query": "{ __typename }", "variables": {"x": "a" * 12_000_000}})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {tenant.token}"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 413
+        assert orjson.loads(refused.value.read())["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    finally:
+        server.should_exit = True
+        thread.join(30)
