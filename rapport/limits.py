@@ -16,6 +16,7 @@ checked against the tenant's own schema after authentication, by ``PreparedDocum
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -124,39 +125,70 @@ def check(
 ) -> Checked | Rejected:
     """Parse ``query`` and hold it against every limit; no database, no tenant needed."""
     nothing = Cost(0, settings.max_cost)
-    if len(query) > settings.max_query_length:
-        message = (
-            f"The document is {len(query)} characters long; the limit is {settings.max_query_length}. "
-            "Pass large values as variables."
-        )
-        return Rejected([_error(message, TOO_COMPLEX, limit="length")], nothing)
+    # What does not depend on variables (parse, fragments, operation choice) is kept for documents seen before.
+    key = (
+        query,
+        operation_name,
+        settings.max_query_length,
+        settings.max_tokens,
+        settings.max_depth,
+        settings.max_input_depth,
+    )
+    cacheable = len(query) <= _CACHED_LENGTH
+    found = _documents.get(key) if cacheable else None
+    if found is None:
+        found = _document(query, operation_name, settings)
+        if cacheable:
+            _documents[key] = found
+            while len(_documents) > _CACHED_DOCUMENTS:
+                _documents.popitem(last=False)
+    else:
+        _documents.move_to_end(key)
+    if isinstance(found, list):
+        return Rejected([dict(e) for e in found], nothing)
+    document, operation = found
+    variable_errors = list(_check_variables(variables or {}, settings.max_input_depth))
+    if variable_errors:
+        return Rejected(variable_errors, nothing)
     try:
-        document = parse(query, max_lexical_tokens=settings.max_tokens, max_comments=settings.max_tokens)
-    except GraphQLError as exc:
-        if exc.message.endswith("nested too deeply. Parsing aborted."):
-            message = f"The document is nested too deeply to parse; the limit is {settings.max_depth} levels."
-            return Rejected([_error(message, TOO_COMPLEX, limit="depth")], nothing)
-        if exc.message.endswith("Parsing aborted."):
-            message = f"The document has more than {settings.max_tokens} tokens (or comments); split the request."
-            return Rejected([_error(message, TOO_COMPLEX, limit="tokens")], nothing)
-        return Rejected([_formatted(exc, INVALID)], nothing)
-    try:
-        return _check_document(document, variables or {}, operation_name, settings)
+        return _check_operation(document, operation, variables or {}, settings)
     except RecursionError:
         # Parsing bounds nesting, but a long chain of fragments spreading each other does not nest.
         message = "The document nests selections or fragments too deeply to be checked."
         return Rejected([_error(message, TOO_COMPLEX, limit="depth")], nothing)
 
 
-def _check_document(
-    document: DocumentNode, variables: Mapping[str, Any], operation_name: str | None, settings: Settings
-) -> Checked | Rejected:
-    nothing = Cost(0, settings.max_cost)
-    schema = _base()
+_CACHED_LENGTH = 20_000
+_CACHED_DOCUMENTS = 512
+_documents: OrderedDict[tuple[Any, ...], tuple[DocumentNode, OperationDefinitionNode] | list[dict[str, Any]]] = (
+    OrderedDict()
+)
+
+
+def _document(
+    query: str, operation_name: str | None, settings: Settings
+) -> tuple[DocumentNode, OperationDefinitionNode] | list[dict[str, Any]]:
+    """The parsed document and the operation to run, or what is wrong with them (client-ready errors)."""
+    if len(query) > settings.max_query_length:
+        message = (
+            f"The document is {len(query)} characters long; the limit is {settings.max_query_length}. "
+            "Pass large values as variables."
+        )
+        return [_error(message, TOO_COMPLEX, limit="length")]
+    try:
+        document = parse(query, max_lexical_tokens=settings.max_tokens, max_comments=settings.max_tokens)
+    except GraphQLError as exc:
+        if exc.message.endswith("nested too deeply. Parsing aborted."):
+            message = f"The document is nested too deeply to parse; the limit is {settings.max_depth} levels."
+            return [_error(message, TOO_COMPLEX, limit="depth")]
+        if exc.message.endswith("Parsing aborted."):
+            message = f"The document has more than {settings.max_tokens} tokens (or comments); split the request."
+            return [_error(message, TOO_COMPLEX, limit="tokens")]
+        return [_formatted(exc, INVALID)]
     input_rule = _input_rule(settings.max_input_depth)
-    errors = validate(schema, document, [*_DOCUMENT_RULES, input_rule], max_errors=MAX_REPORTED_ERRORS)
+    errors = validate(_base(), document, [*_DOCUMENT_RULES, input_rule], max_errors=MAX_REPORTED_ERRORS)
     if errors:
-        return Rejected([_document_error(e) for e in errors], nothing)
+        return [_document_error(e) for e in errors]
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         if operation_name is not None:
@@ -166,13 +198,16 @@ def _check_document(
             message = "The document has several operations: say which to run with `operationName`."
         else:
             message = "The document defines no operation to run."
-        return Rejected([_error(message, INVALID)], nothing)
+        return [_error(message, INVALID)]
     if operation.operation == OperationType.SUBSCRIPTION:
-        return Rejected([_error("Subscriptions are not supported; send queries and mutations.", INVALID)], nothing)
-    variable_errors = list(_check_variables(variables, settings.max_input_depth))
-    if variable_errors:
-        return Rejected(variable_errors, nothing)
+        return [_error("Subscriptions are not supported; send queries and mutations.", INVALID)]
+    return document, operation
 
+
+def _check_operation(
+    document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], settings: Settings
+) -> Checked | Rejected:
+    schema = _base()
     values = _variable_values(operation, variables)
     cost, problems, unknown = _measure(schema, document, operation, values, settings)
     if problems:
