@@ -81,7 +81,9 @@ async def dangling_references(engine: AsyncEngine) -> list[Dangling]:
 async def _dangling(conn: Any, tenant_id: uuid.UUID, slug: str, definition: FieldDefinition) -> list[Dangling]:
     entity = CUSTOMIZABLE[definition.entity]
     target = ENTITIES[target_of(definition)]
-    table, other = entity.table, target.table
+    # An alias: the target may be the same table (a customer pointing at a customer), and the subquery must
+    # not correlate to the outer row.
+    table, other = entity.table, target.table.alias("target")
     value = stored_text(table.c.custom, definition.key)
     live = [other.c.tenant_id == table.c.tenant_id, other.c.id == value.cast(other.c.id.type)]
     if target.soft_delete:

@@ -65,9 +65,22 @@ def _short(name: str) -> str:
     return name[:54] + "_" + hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
 
 
-def btree_name(definition: FieldDefinition) -> str:
+def _btree_base(definition: FieldDefinition) -> str:
     table = CUSTOMIZABLE[definition.entity].table.name
-    return _short(f"cf_{table}_{definition.key.lower()}_{definition.type.lower()}")
+    return f"cf_{table}_{definition.key.lower()}_{definition.type.lower()}"
+
+
+def btree_name(definition: FieldDefinition) -> str:
+    """Named after (table, key, type) and a digest of the expression: keys that differ only in case, and an
+    expression that changed between versions, never find an index built on something else."""
+    digest = hashlib.blake2s(_btree_expression(definition).encode(), digest_size=3).hexdigest()
+    return _short(f"{_btree_base(definition)}_{digest}")
+
+
+def legacy_btree_name(definition: FieldDefinition) -> str:
+    """The name indexes had before it carried the expression's digest. Those indexes cast without a guard
+    (a value of another type under the same key failed every write of its row), so builds drop them."""
+    return _short(_btree_base(definition))
 
 
 def unique_name(definition: FieldDefinition) -> str:
@@ -79,13 +92,22 @@ def _sql(expression: Any) -> str:
     return str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def btree_statement(definition: FieldDefinition) -> str | None:
-    if definition.type not in BTREE_TYPES or not (definition.setting("filterable") or definition.setting("sortable")):
-        return None
+def _btree_expression(definition: FieldDefinition) -> str:
     table = CUSTOMIZABLE[definition.entity].table
-    expression = _sql(field_type(definition.type).value_expr(table.c.custom, definition))
+    return _sql(field_type(definition.type).value_expr(table.c.custom, definition))
+
+
+def wants_btree(definition: FieldDefinition) -> bool:
+    return definition.type in BTREE_TYPES and bool(definition.setting("filterable") or definition.setting("sortable"))
+
+
+def btree_statement(definition: FieldDefinition) -> str | None:
+    if not wants_btree(definition):
+        return None
+    table = CUSTOMIZABLE[definition.entity].table.name
     return (
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {btree_name(definition)} ON {table.name} (tenant_id, ({expression}))"
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {btree_name(definition)} ON {table} "
+        f"(tenant_id, ({_btree_expression(definition)}))"
     )
 
 
@@ -161,6 +183,8 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
     if definition is None or definition.archived or definition.index_status not in ("PENDING", "BUILDING"):
         return "NONE" if definition is None else definition.index_status
     statements = [s for s in (btree_statement(definition), unique_statement(definition, job.tenant_id)) if s]
+    if wants_btree(definition):
+        statements.insert(0, f"DROP INDEX CONCURRENTLY IF EXISTS {legacy_btree_name(definition)}")
     if not statements:
         await _set_status(engine, job, "NONE")
         return "NONE"
@@ -177,22 +201,46 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
     return "READY"
 
 
+def index_names(definition: FieldDefinition) -> list[str]:
+    """The indexes a definition's settings ask for."""
+    names = [btree_name(definition)] if wants_btree(definition) else []
+    return names + ([unique_name(definition)] if definition.setting("unique") else [])
+
+
 async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
-    """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant."""
+    """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant; READY ones whose
+    indexes are missing (dropped by hand, or renamed by an upgrade) are set PENDING again."""
     jobs: list[Pending] = []
     tenants = table_of(Tenant)
     async with engine.connect() as conn:
         async with conn.begin():
             tenant_ids = (await conn.execute(select(tenants.c.id))).scalars().all()
+            present = set(
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+                            "WHERE c.relname LIKE 'cf%' AND i.indisvalid"
+                        )
+                    )
+                ).scalars()
+            )
         for tenant_id in tenant_ids:
             async with conn.begin():
                 await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant_id)})
-                found = await conn.execute(
-                    select(definitions.c.id).where(
-                        definitions.c.tenant_id == tenant_id, definitions.c.index_status.in_(("PENDING", "BUILDING"))
-                    )
+                rows = await conn.execute(
+                    select(definitions).where(definitions.c.tenant_id == tenant_id, definitions.c.archived_at.is_(None))
                 )
-                jobs.extend(Pending(tenant_id, definition_id) for definition_id in found.scalars())
+                for definition in map(FieldDefinition.from_row, rows):
+                    missing = definition.index_status == "READY" and not set(index_names(definition)) <= present
+                    if missing:
+                        await conn.execute(
+                            update(definitions)
+                            .where(definitions.c.tenant_id == tenant_id, definitions.c.id == definition.id)
+                            .values(index_status="PENDING", index_error=None)
+                        )
+                    if missing or definition.index_status in ("PENDING", "BUILDING"):
+                        jobs.append(Pending(tenant_id, definition.id))
     return jobs
 
 

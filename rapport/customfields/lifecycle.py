@@ -245,6 +245,8 @@ async def convert_values(
             report.total += 1
             try:
                 raw = to_input(value, old)
+                if new.type == "SELECT" and old.type in TEXTS:
+                    raw = option_for_text(raw, new)
                 stored = None if raw is None else target.to_storage(raw, new)
             except FieldValueError as exc:
                 report.failing += 1
@@ -258,13 +260,20 @@ async def convert_values(
     return report
 
 
+def option_for_text(value: Any, definition: FieldDefinition) -> Any:
+    """The option a stored text names by its label (ignoring case and surrounding spaces); other texts are
+    left for the select type to read as an enum value (GOLD) or option id."""
+    folded = str(value).strip().casefold()
+    return next((o.id for o in definition.options if o.label.strip().casefold() == folded), value)
+
+
 def text_options(values: list[str]) -> list[dict[str, Any]]:
-    """Options for a TEXT -> SELECT change without given options: one per distinct text, in first-seen order."""
-    seen: list[str] = []
+    """Options for a TEXT -> SELECT change without given options: one per distinct text (ignoring case, as
+    ``option_for_text`` matches them), in first-seen order and spelling."""
+    seen: dict[str, str] = {}
     for value in values:
-        if value not in seen:
-            seen.append(value)
-    return [{"label": value} for value in seen]
+        seen.setdefault(value.casefold(), value)
+    return [{"label": value} for value in seen.values()]
 
 
 async def distinct_texts(

@@ -14,10 +14,10 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_SHARED = text(
-    "SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0)), "
-    "(SELECT schema_version FROM tenants WHERE id = :tenant)"
-)
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+# A separate statement: a statement's snapshot is taken when it starts, so a version read in the locking
+# statement would predate a definition change the lock waited for, and a stale writer would pass.
+_VERSION = text("SELECT schema_version FROM tenants WHERE id = :tenant")
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -26,9 +26,10 @@ def _entity_key(tenant_id: uuid.UUID, entity: str) -> str:
 
 
 async def lock_for_values(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> int:
-    """Take the shared lock for writing ``entity``'s custom values; returns the current schema_version."""
-    row = (await conn.execute(_SHARED, {"key": _entity_key(tenant_id, entity), "tenant": tenant_id})).one()
-    return int(row[1])
+    """Take the shared lock for writing ``entity``'s custom values; returns the schema_version as it is once
+    the lock is held (after any definition change the lock waited for has committed)."""
+    await conn.execute(_SHARED, {"key": _entity_key(tenant_id, entity)})
+    return int((await conn.execute(_VERSION, {"tenant": tenant_id})).scalar_one())
 
 
 async def lock_for_definitions(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> None:

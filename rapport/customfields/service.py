@@ -172,9 +172,13 @@ async def _backfill_default(conn: AsyncConnection, tenant_id: uuid.UUID, definit
 
 
 async def _require_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
-    """A required field must hold on every row: fill from the default, or refuse while rows lack a value."""
+    """A required field must hold on every row: fill from the default, or refuse while rows lack a value.
+
+    Holds the entity's custom-values lock exclusively, so no writer that does not know the field is required
+    can add a record without a value after the rows were filled or counted (it waits, then gets CONFLICT)."""
     if not definition.required:
         return
+    await lock_for_definitions(conn, tenant_id, definition.entity)
     if definition.default is not None:
         await _backfill_default(conn, tenant_id, definition)
         return
@@ -203,6 +207,8 @@ def _index_status(definition: FieldDefinition, tenant_id: uuid.UUID) -> str:
 async def _check_unique_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
     if not definition.setting("unique"):
         return
+    # Writers that do not know the field is unique take no per-value lock: keep them out while checking.
+    await lock_for_definitions(conn, tenant_id, definition.entity)
     found = await duplicates(conn, CUSTOMIZABLE[definition.entity], tenant_id, definition)
     if found:
         raise _problem(
@@ -293,6 +299,13 @@ async def create_definition(
     return created
 
 
+async def _has_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> bool:
+    """Whether any record (deleted ones included: they can be restored) holds a value for the field."""
+    table = CUSTOMIZABLE[definition.entity].table
+    stmt = select(exists().where(table.c.tenant_id == tenant_id, table.c.custom.has_key(definition.key)))
+    return bool((await conn.execute(stmt)).scalar_one())
+
+
 async def _options_in_use(
     conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition, option_ids: set[str]
 ) -> set[str]:
@@ -347,6 +360,18 @@ async def update_definition(
                 f"options still in use cannot be removed: {names}; merge them into another option "
                 "with customFieldMergeOptions",
             )
+    if (
+        current.type == "REFERENCE"
+        and settings.get("target", current.setting("target")) != current.setting("target")
+        and await _has_values(conn, tenant_id, current)
+    ):
+        # Stored ids would silently point into another table (and read as null).
+        raise _problem(
+            ["input", "target"],
+            UserErrorCode.INVALID_STATE,
+            "records already point at a " + current.setting("target") + "; the target can change only while "
+            "no record has a value (add a new field instead)",
+        )
     config = build_config(current, settings)
     values: dict[str, Any] = {"config": config}
     if change.label is not None:
@@ -449,12 +474,16 @@ async def change_type(
     if lifecycle.converter(current.type, new_type) is None:
         raise _problem(["type"], UserErrorCode.INVALID, f"{current.type} fields cannot become {new_type}")
     carried = {k: v for k, v in current.config.items() if k in COMMON_SETTINGS and k != "default"}
+    # Between select types the options (and so the stored ids) carry over: the draft keeps them, since
+    # options given with ids must be existing ones.
+    kept: dict[str, Any] = {}
     if current.type in ("SELECT", "MULTI_SELECT") and new_type in ("SELECT", "MULTI_SELECT"):
-        carried["options"] = current.config.get("options")
+        kept = {"options": current.config.get("options")}
+        carried |= kept
     if new_type == "SELECT" and current.type in lifecycle.TEXTS and not settings.get("options"):
         texts = await lifecycle.distinct_texts(conn, tenant_id, current, 500)
         carried["options"] = lifecycle.text_options(texts) if texts else [{"label": "Other"}]
-    draft = replace(current, type=new_type, config={})
+    draft = replace(current, type=new_type, config=kept)
     config = build_config(draft, {**carried, **settings})
     new = replace(current, type=new_type, config=config)
     if not dry_run:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.registry import field_type
+from rapport.models import Customer, table_of
 from rapport.tenants import enter_tenant
 from tests.conftest import App, Tenant
 from tests.factories import insert_customers
@@ -69,6 +74,9 @@ async def test_sortable_field_index_is_used(rapport: App, tenant: Tenant, owner_
             {"t": tenant.id},
         )
     assert (await _wait_ready(rapport, tenant, "score"))["indexStatus"] == "READY"
+    score = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="score", type="INTEGER", label="Score")
+    expression = field_type("INTEGER").value_expr(table_of(Customer).c.custom, score)
+    sql = str(expression.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
     async with owner_engine.begin() as conn:
         await conn.execute(text("ANALYZE customers"))
         await enter_tenant(conn, tenant.id)
@@ -77,8 +85,7 @@ async def test_sortable_field_index_is_used(rapport: App, tenant: Tenant, owner_
                 await conn.execute(
                     text(
                         "EXPLAIN SELECT id FROM customers WHERE tenant_id = :t AND deleted_at IS NULL "
-                        "AND CAST(customers.custom ->> 'score' AS BIGINT) > 9990 "
-                        "ORDER BY CAST(customers.custom ->> 'score' AS BIGINT) LIMIT 20"
+                        f"AND {sql} > 9990 ORDER BY {sql} LIMIT 20"
                     ),
                     {"t": tenant.id},
                 )

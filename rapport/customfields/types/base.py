@@ -19,7 +19,7 @@ from graphql import (
     GraphQLNamedType,
     GraphQLOutputType,
 )
-from sqlalchemy import ColumnElement, Text, and_, false, literal_column, not_, or_
+from sqlalchemy import Boolean, ColumnElement, Text, and_, case, cast, false, literal_column, not_, null, or_
 from sqlalchemy.dialects.postgresql import JSONB
 
 from rapport.customfields.definition import FieldDefinition
@@ -39,6 +39,19 @@ def stored_text(column: ColumnElement[Any], *path: str) -> ColumnElement[Any]:
     for part in path[:-1]:
         expression = expression.op("->", return_type=JSONB)(literal_column(f"'{part}'"))
     return expression.op("->>", return_type=Text)(literal_column(f"'{path[-1]}'"))
+
+
+def guarded_cast(text: ColumnElement[Any], pattern: str, type_: Any) -> ColumnElement[Any]:
+    """``CAST(text AS type_)`` where ``text`` matches ``pattern`` (a form the cast always accepts), else NULL.
+
+    An expression index is shared by every tenant whose field has the same key and type, and PostgreSQL
+    evaluates it for every row of the table on every write. A bare cast would fail on another tenant's value
+    under the same key (a TEXT "high" beside an INTEGER index) and refuse that tenant's writes. The pattern is
+    written into the SQL, like the keys, so the index and the queries spell the expression the same way."""
+    if "'" in pattern:
+        raise ValueError(f"unsafe pattern {pattern!r}")
+    matches = text.op("~", return_type=Boolean)(literal_column(f"'{pattern}'"))
+    return case((matches, cast(text, type_)), else_=null())
 
 
 class FieldValueError(Exception):
@@ -221,5 +234,6 @@ __all__ = [
     "TypeScope",
     "canonical_setting",
     "check_range",
+    "guarded_cast",
     "text_of",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal as pydecimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, cast
+from sqlalchemy import ColumnElement, Numeric
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
@@ -14,12 +14,15 @@ from rapport.customfields.types.base import (
     FieldValueError,
     canonical_setting,
     check_range,
+    guarded_cast,
     stored_text,
 )
 from rapport.errors import BadInput, UserErrorCode
 
 MAX_DIGITS = 38
 MAX_SCALE = 12
+# The canonical spelling (``canonical_decimal``): what a numeric cast always accepts.
+CANONICAL_DECIMAL = r"^-?[0-9]{1,38}(\.[0-9]{1,38})?$"
 
 
 def parse_decimal(value: Any) -> pydecimal.Decimal:
@@ -99,7 +102,7 @@ class DecimalType(FieldType):
             raise FieldValueError(UserErrorCode.INVALID, f"at most {scale} decimal places")
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return cast(stored_text(column, definition.key), Numeric)
+        return guarded_cast(stored_text(column, definition.key), CANONICAL_DECIMAL, Numeric)
 
     def filter_value(self, value: Any) -> Any:
         # A range operand no stored value can reach (1E+1000000) would make PostgreSQL's numeric overflow.

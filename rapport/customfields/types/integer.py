@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, cast
+from sqlalchemy import BigInteger, ColumnElement
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
@@ -12,11 +12,14 @@ from rapport.customfields.types.base import (
     FieldValueError,
     canonical_setting,
     check_range,
+    guarded_cast,
     stored_text,
 )
 from rapport.errors import UserErrorCode
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# Whole numbers a bigint cast always accepts (stored values are 32-bit; other tenants' values may be anything).
+WHOLE_NUMBER = "^-?[0-9]{1,18}$"
 
 
 def check_bounds(value: Any, definition: FieldDefinition) -> None:
@@ -53,4 +56,4 @@ class IntegerType(FieldType):
         check_bounds(stored, definition)
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return cast(stored_text(column, definition.key), BigInteger)
+        return guarded_cast(stored_text(column, definition.key), WHOLE_NUMBER, BigInteger)

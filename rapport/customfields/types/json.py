@@ -11,10 +11,32 @@ from sqlalchemy import ColumnElement, not_
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import ConfigProblem, FieldType, FieldValueError
-from rapport.errors import UserErrorCode
+from rapport.errors import BadInput, UserErrorCode
 from rapport.schema.filters import is_set
 
 MAX_BYTES = 64 * 1024
+# PostgreSQL prints a JSONB number in full (1e300 as 1 and 300 zeros), which reads back as a Python int: larger
+# integral magnitudes could be stored but not served (JSON responses hold at most 64-bit integers).
+MAX_MAGNITUDE = 2**63
+
+
+def _check_form(value: Any) -> None:
+    """Refuse what JSONB cannot store (NUL in text) or the API could not send back (huge numbers)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise FieldValueError(UserErrorCode.INVALID, "JSON text may not contain NUL characters")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        if not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:  # NaN compares false too
+            raise FieldValueError(UserErrorCode.INVALID, "JSON numbers must lie between -2^63 and 2^63")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_form(key)
+            _check_form(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_form(item)
 
 
 class JsonType(FieldType):
@@ -43,6 +65,7 @@ class JsonType(FieldType):
             raise FieldValueError(UserErrorCode.INVALID, "expected a JSON value") from exc
         if size > MAX_BYTES:
             raise FieldValueError(UserErrorCode.TOO_LONG, f"at most {MAX_BYTES} bytes of JSON")
+        _check_form(value)  # orjson refused nesting beyond 255 levels, so this recursion stays shallow
         return value
 
     def check(self, stored: Any, definition: FieldDefinition) -> None:
@@ -59,7 +82,11 @@ class JsonType(FieldType):
     ) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
         if is_set(filter_obj.contains):
-            clauses.append(column.contains({definition.key: filter_obj.contains}))
+            try:
+                operand = self.parse(filter_obj.contains, definition)
+            except FieldValueError as exc:
+                raise BadInput(f"filter on {definition.key}: {exc.message}") from exc
+            clauses.append(column.contains({definition.key: operand}))
         if is_set(filter_obj.is_null):
             present = column.has_key(definition.key)
             clauses.append(not_(present) if filter_obj.is_null else present)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal as pydecimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, cast
+from sqlalchemy import ColumnElement, Numeric
 
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
@@ -18,9 +18,10 @@ from rapport.customfields.types.base import (
     FieldValueError,
     TypeScope,
     canonical_setting,
+    guarded_cast,
     stored_text,
 )
-from rapport.customfields.types.decimal import canonical_decimal, parse_decimal
+from rapport.customfields.types.decimal import CANONICAL_DECIMAL, canonical_decimal, parse_decimal
 from rapport.errors import UserErrorCode
 from rapport.schema.filters import FilterOps, compare, is_set
 from rapport.validation import currency_code
@@ -34,7 +35,18 @@ def _currency(value: Any, setting: str | None = None) -> str:
     except FieldValueError as exc:
         if setting:
             raise ConfigProblem(setting, exc.code, exc.message) from exc
-        raise
+        raise FieldValueError(exc.code, exc.message, ("currency",)) from exc
+
+
+def _parse_amount(value: Any) -> pydecimal.Decimal:
+    try:
+        amount = parse_decimal(value)
+    except FieldValueError as exc:
+        raise FieldValueError(exc.code, exc.message, ("amount",)) from exc
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_SCALE:
+        raise FieldValueError(UserErrorCode.INVALID, f"at most {MAX_SCALE} decimal places", ("amount",))
+    return amount
 
 
 class MoneyType(FieldType):
@@ -59,10 +71,7 @@ class MoneyType(FieldType):
     def parse(self, value: Any, definition: FieldDefinition) -> Any:
         if not isinstance(value, dict) or "amount" not in value:
             raise FieldValueError(UserErrorCode.INVALID, 'expected {"amount": "12.50", "currency": "CNY"}')
-        amount = parse_decimal(value["amount"])
-        exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > MAX_SCALE:
-            raise FieldValueError(UserErrorCode.INVALID, f"at most {MAX_SCALE} decimal places")
+        amount = _parse_amount(value["amount"])
         currency = value.get("currency") or definition.setting("currency")
         if currency is None:
             raise FieldValueError(
@@ -80,7 +89,7 @@ class MoneyType(FieldType):
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         """The amount: what sorting and amount ranges use (and what an index is built on)."""
-        return cast(stored_text(column, definition.key, "amount"), Numeric)
+        return guarded_cast(stored_text(column, definition.key, "amount"), CANONICAL_DECIMAL, Numeric)
 
     def currency_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         text: ColumnElement[Any] = stored_text(column, definition.key, "currency")
