@@ -33,6 +33,13 @@ class Database:
             "connect_args": {
                 "connect_timeout": max(1, int(settings.connect_timeout_s)),
                 "application_name": "rapport",
+                # Over TCP, a database host that vanishes (no FIN, no RST) is noticed within ~15 s instead of
+                # the OS default of hours: keepalive probes while waiting, and a bound on unacknowledged sends.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 15_000,
             },
         }
         options.update(overrides)
