@@ -355,8 +355,8 @@ async def test_aborted_transaction_reports_nothing_saved(tenant: Tenant, owner_e
     """A statement that fails outside any savepoint aborts the whole transaction, and COMMIT then silently rolls
     back. The response must not claim the mutations that ran before it as saved.
 
-    The failing statement here is a filter on an INTEGER custom field whose stored value was corrupted behind
-    the API's back; any server-side error in a payload's nested read has the same effect."""
+    The failing statement here is the payload's nested read of contacts while the app role may not read them;
+    any server-side error in a payload's nested read has the same effect."""
     await tenant.add_field("CONTACT", "score", "INTEGER")
     acme = await create_customer(tenant, "Acme")
     contact = await tenant.mutate(
@@ -364,22 +364,20 @@ async def test_aborted_transaction_reports_nothing_saved(tenant: Tenant, owner_e
         "{ contact { id } userErrors { code field message } } }",
         {"c": acme["id"]},
     )
-    async with in_tenant(owner_engine, tenant) as conn:
-        await conn.execute(
-            text(
-                "UPDATE contacts SET custom = jsonb_set(custom, '{score}', '\"five\"') WHERE tenant_id = :t AND id = :c"
-            ),
-            {"t": tenant.id, "c": uuid_of(contact["contact"]["id"])},
+    assert contact["contact"]["id"]
+    async with owner_engine.begin() as conn:
+        await conn.execute(text("REVOKE SELECT ON contacts FROM rapport_app"))
+    try:
+        response = await tenant.post(
+            "mutation ($id: ID!) { "
+            f'a: customerCreate(input: {{kind: PERSON, name: "Claimed"}}) {{ {CUSTOMER_FIELDS} }} '
+            'b: customerUpdate(id: $id, input: {name: "Acme 2"}, expectedVersion: 1) { customer { '
+            "contacts(first: 5, filter: {custom: {score: {gt: 1}}}) { totalCount } } userErrors { code } } }",
+            {"id": acme["id"]},
         )
-        await conn.commit()
-
-    response = await tenant.post(
-        "mutation ($id: ID!) { "
-        f'a: customerCreate(input: {{kind: PERSON, name: "Claimed"}}) {{ {CUSTOMER_FIELDS} }} '
-        'b: customerUpdate(id: $id, input: {name: "Acme 2"}, expectedVersion: 1) { customer { '
-        "contacts(first: 5, filter: {custom: {score: {gt: 1}}}) { totalCount } } userErrors { code } } }",
-        {"id": acme["id"]},
-    )
+    finally:
+        async with owner_engine.begin() as conn:
+            await conn.execute(text("GRANT SELECT ON contacts TO rapport_app"))
     assert response.status_code < 500, response.text
     body = response.json()
     assert body["errors"], body

@@ -384,11 +384,12 @@ async def custom_field_update(
         key=_given(data.key),
         settings=_settings(data, current),
     )
-    drop = (
-        (unique_name(current),)
-        if current.setting("unique") and change.settings and change.settings.get("unique", True) in (None, False)
-        else ()
-    )
+    # A unique index that no longer applies is dropped: uniqueness turned off, or the key renamed (the index
+    # is on the old key's value; the build that follows makes it anew on the new key).
+    settings = change.settings or {}
+    unique_off = settings.get("unique", True) in (None, False)
+    renamed = change.key is not None and change.key != current.key
+    drop = (unique_name(current),) if current.setting("unique") and (unique_off or renamed) else ()
     return await _run(
         ctx, service.update_definition(ctx.conn, ctx.tenant_id, current, change, expected_version, _type_names()), drop
     )

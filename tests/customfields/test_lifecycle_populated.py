@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.customfields import service
@@ -208,6 +209,34 @@ async def test_rename_to_a_taken_key_changes_nothing(tenant: Tenant, owner_engin
     assert codes(stale) == [("CONFLICT", ["expectedVersion"])]
     assert await stored(owner_engine, tenant) == before
     assert (await definition(tenant, "alpha"))["version"] == field["version"]
+
+
+async def test_renaming_a_unique_field_moves_its_unique_index(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    field = await tenant.add_field("CUSTOMER", "vat", "TEXT", unique="true")
+    await populate(owner_engine, tenant, [{"vat": f"VAT-{n:05d}"} for n in range(N)])
+    builder = rapport.app.state.rapport.index_builder
+    await asyncio.wait_for(builder.drain(), 60)
+    renamed = await change(tenant, UPDATE_FIELD, id=field["id"], input={"key": "taxId"})
+    assert renamed["userErrors"] == []
+    await asyncio.wait_for(builder.drain(), 60)
+    assert (await definition(tenant, "taxId"))["indexStatus"] == "READY"
+    name = "cfu_" + from_global_id(field["id"])[1].hex  # type: ignore[index]
+    async with owner_engine.connect() as conn:
+        found = await conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name})
+        indexdef = found.scalar_one()
+    assert "'taxId'" in indexdef
+    assert "'vat'" not in indexdef
+    # The index itself refuses a duplicate that bypasses the API's check.
+    async with owner_engine.begin() as conn:
+        await enter_tenant(conn, tenant.id)
+        with pytest.raises(IntegrityError):
+            await conn.execute(
+                insert(table_of(Customer)).values(
+                    tenant_id=tenant.id, id=new_id(), kind="PERSON", name="Dup", custom={"taxId": "VAT-04999"}
+                )
+            )
 
 
 # --- relabel, reorder and options: metadata only --------------------------------------------------------------

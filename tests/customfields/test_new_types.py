@@ -882,33 +882,18 @@ async def test_reference_target_cannot_change_while_values_exist(tenant: Tenant)
 
 # --- expression indexes -----------------------------------------------------------------------------------------
 
-# (type, settings, SQL for a value of the n-th record, filter on the field, the sort key)
-INDEXED: list[tuple[str, dict[str, Any], str, dict[str, Any], str]] = [
-    (
-        "MONEY",
-        {"currency": "CNY"},
-        "jsonb_build_object('amount', (n || '.5'), 'currency', 'CNY')",
-        {"amount": {"gt": "5990"}},
-        "PRICE",
-    ),
-    ("PERCENT", {}, "to_jsonb(trim_scale((n % 1000) / 10.0)::text)", {"gte": "99.5"}, "PRICE"),
-    ("RATING", {"max": 10}, "to_jsonb(1 + n % 10)", {"eq": 10}, "PRICE"),
+# (type, settings, SQL for the value of the n-th of 6,000 records)
+INDEXED: list[tuple[str, dict[str, Any], str]] = [
+    ("MONEY", {"currency": "CNY"}, "jsonb_build_object('amount', (n || '.5'), 'currency', 'CNY')"),
+    ("PERCENT", {}, "to_jsonb(trim_scale((n % 1000) / 10.0)::text)"),
+    ("RATING", {"max": 10}, "to_jsonb(1 + n % 10)"),
 ]
 
 
-@pytest.mark.parametrize(("type_", "given", "value_sql", "condition", "sort"), INDEXED, ids=[i[0] for i in INDEXED])
-async def test_the_api_uses_the_expression_index(
-    rapport: App,
-    tenant: Tenant,
-    owner_engine: Any,
-    type_: str,
-    given: dict[str, Any],
-    value_sql: str,
-    condition: dict[str, Any],
-    sort: str,
-) -> None:
-    from sqlalchemy import event
-
+async def indexed_tenant(
+    rapport: App, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str
+) -> str:
+    """6,000 customers with values in a filterable, sortable field `price`; its index built; the index's name."""
     from rapport.customfields.indexes import btree_name
 
     await add_field(tenant, "price", type_, filterable=True, sortable=True, **given)
@@ -927,10 +912,16 @@ async def test_the_api_uses_the_expression_index(
     async with owner_engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("ANALYZE customers"))
-    query = (
-        "query($f: CustomerFilter) { customers(first: 20, filter: $f, orderBy: [{custom: PRICE}]) { nodes { name } } }"
-    )
-    await tenant.data(query, {"f": {"custom": {"price": condition}}})  # the schema is built before capturing
+    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type=type_, label="Price")
+    return btree_name(definition)
+
+
+async def api_plan(rapport: App, tenant: Tenant, owner_engine: Any, app_role: str, query: str) -> str:
+    """EXPLAIN of the customers SELECT the API sends for ``query``, planned as the API's role (under
+    row-level security) plans it."""
+    from sqlalchemy import event
+
+    await tenant.data(query)  # the schema is built before capturing
     sent: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
@@ -939,17 +930,40 @@ async def test_the_api_uses_the_expression_index(
 
     event.listen(rapport.engine.sync_engine, "before_cursor_execute", capture)
     try:
-        data = await tenant.data(query, {"f": {"custom": {"price": condition}}})
+        assert (await tenant.data(query))["customers"]["nodes"]
     finally:
         event.remove(rapport.engine.sync_engine, "before_cursor_execute", capture)
-    assert data["customers"]["nodes"]
     ((statement, parameters),) = sent
-    # The very statement the API sent, planned as it ran it.
     async with owner_engine.begin() as conn:
+        await conn.execute(text(f'SET LOCAL ROLE "{app_role}"'))  # the owner may bypass row-level security
         await enter_tenant(conn, tenant.id)
-        plan = "\n".join((await conn.exec_driver_sql("EXPLAIN " + statement, parameters)).scalars())
-    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type=type_, label="Price")
-    assert btree_name(definition) in plan, plan
+        return "\n".join((await conn.exec_driver_sql("EXPLAIN " + statement, parameters)).scalars())
+
+
+@pytest.mark.parametrize(("type_", "given", "value_sql"), INDEXED, ids=[i[0] for i in INDEXED])
+async def test_sorting_uses_the_expression_index(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str
+) -> None:
+    index = await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql)
+    query = "{ customers(first: 20, orderBy: [{custom: PRICE, direction: DESC}]) { nodes { name } } }"
+    plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query)
+    assert f"Index Scan Backward using {index}" in plan, plan
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="under row-level security only leakproof operators can be index conditions, and ->>, casts and @> "
+    "are not: filters on custom fields scan the tenant's rows (sorts do use the index)",
+)
+async def test_filtering_uses_the_expression_index(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any
+) -> None:
+    type_, given, value_sql = INDEXED[0]
+    index = await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql)
+    # About ten of 6,000 records match: without row-level security the planner takes the index.
+    query = '{ customers(first: 20, filter: {custom: {price: {amount: {gt: "5990"}}}}) { nodes { name } } }'
+    plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query)
+    assert index in plan, plan
 
 
 # (type, settings, a value of another type under the same key, written by a second tenant)
