@@ -78,8 +78,18 @@ def _extension_modules() -> list[Any]:
     from rapport.resolvers import audit, custom_fields, customer_figures, data_subject, reports, tenant
     from rapport.resolvers.mutations import lead_convert, ledger, opportunity_stage, shipment
 
-    return [tenant, customer_figures, reports, custom_fields, lead_convert, opportunity_stage, shipment, ledger,
-            audit, data_subject]
+    return [
+        tenant,
+        customer_figures,
+        reports,
+        custom_fields,
+        lead_convert,
+        opportunity_stage,
+        shipment,
+        ledger,
+        audit,
+        data_subject,
+    ]
 
 
 def _root_field(name: str, spec: RootField, *, mutation: bool) -> Any:
