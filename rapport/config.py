@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         default=2_000, ge=0, description="Cost points a tenant regains per second, per process; 0 turns limiting off."
     )
     rate_limit_burst: float = Field(default=10_000, ge=1, description="Cost points a tenant may spend at once.")
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer queries PostgreSQL can build whole (entity lists, nested connections, references, "
+        "custom fields) with one SQL statement that returns the JSON; false: always use the resolvers.",
+    )
     statement_timeout_ms: int = Field(
         default=5_000, ge=0, description="Longest any SQL statement of a request may run; 0 means no limit."
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 
+from rapport import compiled as compiled_reads
 from rapport import limits, metrics
 from rapport.auth import tokens
 from rapport.auth.tokens import authenticate, tenant_of
@@ -181,7 +182,10 @@ class Executor:
         if not token:
             return unauthenticated()
         try:
-            return await self._run(token, op, request_id)
+            try:
+                return await self._run(token, op, request_id, compiled=self.settings.compiled_reads)
+            except compiled_reads.CompiledReadFailed:
+                return await self._run(token, op, request_id, compiled=False, charge=False)
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
             if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
                 raise
@@ -212,7 +216,7 @@ class Executor:
 
         return sdl(tenant_schema)
 
-    async def _run(self, token: str, op: Operation, request_id: str) -> Outcome:
+    async def _run(self, token: str, op: Operation, request_id: str, *, compiled: bool, charge: bool = True) -> Outcome:
         async with RequestConnection(self.engine) as conn, conn.begin() as transaction:
             auth = await authenticate(conn, token, request_id)
             if auth is None:
@@ -220,7 +224,7 @@ class Executor:
                 return unauthenticated()
             checked = limits.CURRENT.get()
             cost = checked.cost if checked is not None else None
-            wait = self.rate_limiter.take(auth.tenant_id, cost.points if cost is not None else 1)
+            wait = self.rate_limiter.take(auth.tenant_id, cost.points if cost is not None else 1) if charge else 0.0
             if wait > 0:
                 await transaction.rollback()
                 return rate_limited(wait, cost)
@@ -236,6 +240,20 @@ class Executor:
                 request_id=request_id,
                 settings=auth.settings,
             )
+            planned = (
+                compiled_reads.plan(tenant_schema, checked, op.query, op.variables, op.operation_name, context)
+                if compiled and checked is not None and not checked.is_mutation
+                else None
+            )
+            if planned is not None:
+                try:
+                    data = await compiled_reads.run(planned, context)
+                except OperationalError as exc:
+                    if not _is_timeout(exc):
+                        raise
+                    await transaction.rollback()
+                    return Outcome(200, {"errors": [timeout_error(request_id)], "data": None})
+                return Outcome(200, {"data": data})
             idempotent: RequestKey | None = None
             if op.idempotency_key is not None and _is_mutation(op):
                 claimed = await for_request(context, op.idempotency_key, op.query, op.variables, op.operation_name)

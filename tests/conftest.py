@@ -111,6 +111,18 @@ async def rapport(settings: Settings, database: Database) -> AsyncIterator[App]:
         await state.stop()
 
 
+@contextmanager
+def resolver_path(rapport: App) -> Iterator[None]:
+    """Requests inside answer every query by the resolvers (compiled reads off): to test both paths."""
+    executor = rapport.app.state.rapport.executor
+    settings = executor.settings
+    executor._settings = settings.model_copy(update={"compiled_reads": False})
+    try:
+        yield
+    finally:
+        executor._settings = settings
+
+
 @pytest.fixture(scope="session")
 async def http(rapport: App) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rapport.app), base_url="http://rapport.test") as c:

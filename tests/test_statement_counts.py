@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import App, Tenant
+from tests.conftest import App, Tenant, resolver_path
 from tests.factories import insert_customers
 
 NESTED = """query($n: Int!) { customers(first: $n) { totalCount edges { node { id name owner { name }
@@ -13,7 +13,7 @@ NESTED = """query($n: Int!) { customers(first: $n) { totalCount edges { node { i
 
 
 async def _count(rapport: App, tenant: Tenant, size: int) -> int:
-    with rapport.sql.capture() as statements:
+    with rapport.sql.capture() as statements, resolver_path(rapport):
         data = await tenant.data(NESTED, {"n": size})
     edges = data["customers"]["edges"]
     assert len(edges) == size
@@ -33,6 +33,11 @@ async def test_nested_query_statements_do_not_grow_with_rows(
     assert small == large
     # auth, customers page, customers count, owners, contacts pages, contacts counts, contact -> customer
     assert large == 7
+    # Compiled (the default for this query): authentication and one statement, whatever the page size.
+    for size in (5, 50):
+        with rapport.sql.capture() as statements:
+            await tenant.data(NESTED, {"n": size})
+        assert len(statements) == 2
 
 
 async def test_query_without_nesting_runs_two_statements(
@@ -40,6 +45,6 @@ async def test_query_without_nesting_runs_two_statements(
 ) -> None:
     await insert_customers(owner_engine, tenant, 10)
     await tenant.data("{ __typename }")
-    with rapport.sql.capture() as statements:
+    with rapport.sql.capture() as statements, resolver_path(rapport):
         await tenant.data("{ customers(first: 10) { edges { node { id name } } } }")
     assert len(statements) == 2, statements  # authenticate + the page

@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import literal
 
 from rapport.errors import BadInput
+from rapport.schema.scalars import format_datetime
 
 MAX_PAGE = 100
 
@@ -86,7 +87,9 @@ def ordering_tag(keys: Sequence[SortKey]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)  # canonical (UTC), as compiled reads write it in SQL
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
@@ -129,33 +132,37 @@ def _typed(value: Any, key: SortKey) -> Any:
     return value
 
 
-def _bind(value: Any, key: SortKey) -> ColumnElement[Any]:
+Bind = Callable[[Any, SortKey, int], ColumnElement[Any]]
+
+
+def _bind(value: Any, key: SortKey, position: int) -> ColumnElement[Any]:
     return literal(value, key.expr.type)
 
 
-def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after the position ``values`` in the ordering ``keys``."""
+def after_condition(keys: Sequence[SortKey], values: Sequence[Any], bind: Bind = _bind) -> ColumnElement[bool]:
+    """Rows strictly after the position ``values`` in the ordering ``keys``. ``bind`` makes the SQL value of
+    the sort value at a position (compiled reads bind named parameters, to reuse the statement)."""
     if all(not k.nullable for k in keys) and len({k.descending for k in keys}) == 1:
         # One direction, no NULLs: a row comparison, which a composite index serves directly.
         left = tuple_(*(k.expr for k in keys))
-        right = tuple_(*(_bind(v, k) for k, v in zip(keys, values, strict=True)))
+        right = tuple_(*(bind(v, k, i) for i, (k, v) in enumerate(zip(keys, values, strict=True))))
         return left < right if keys[0].descending else left > right
-    return _after(list(keys), list(values))
+    return _after(list(keys), list(values), bind, 0)
 
 
-def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+def _after(keys: list[SortKey], values: list[Any], bind: Bind, position: int) -> ColumnElement[bool]:
     key, value, rest = keys[0], values[0], keys[1:]
     expr = key.expr
     if value is None:
         beyond: ColumnElement[bool] = expr.is_not(None) if key.descending else false()
         same: ColumnElement[bool] = expr.is_(None)
     else:
-        bound = _bind(value, key)
+        bound = bind(value, key, position)
         beyond = expr < bound if key.descending else or_(expr > bound, expr.is_(None))
         same = expr == bound
     if not rest:
         return beyond
-    return or_(beyond, and_(same, _after(rest, values[1:])))
+    return or_(beyond, and_(same, _after(rest, values[1:], bind, position + 1)))
 
 
 def order_clauses(keys: Sequence[SortKey], reverse: bool = False) -> list[ColumnElement[Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, specified_rules, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -18,6 +18,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from rapport.limits import CURRENT, recheck
 
 _CACHE_SIZE = 1024
+_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
 # Holding the schema in the key keeps it alive while cached, so identity never names a different schema.
 _validated: OrderedDict[tuple[GraphQLSchema, str, bool], list[GraphQLError]] = OrderedDict()
 
@@ -40,19 +41,24 @@ class PreparedDocument(SchemaExtension):
         prepared = _prepared()
         if prepared is not None and context.graphql_document is prepared[0] and context.query is not None:
             document, hide = prepared
-            key = (context.schema._schema, context.query, hide)
-            errors = _validated.get(key)
-            if errors is None:
-                rules = (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule)
-                errors = validate(context.schema._schema, document, rules, hide_suggestions=hide)
-                _validated[key] = errors
-                while len(_validated) > _CACHE_SIZE:
-                    _validated.popitem(last=False)
-            else:
-                _validated.move_to_end(key)
-            if not errors:
-                checked = CURRENT.get()
-                if checked is not None:
-                    errors = recheck(checked, context.schema._schema)
-            context.pre_execution_errors = errors
+            context.pre_execution_errors = validation_errors(context.schema._schema, document, context.query, hide)
         yield
+
+
+def validation_errors(schema: GraphQLSchema, document: DocumentNode, query: str, hide: bool) -> list[GraphQLError]:
+    """The document's validation errors against a tenant's schema (cached per schema and text), then the
+    limits measured again against that schema (custom REFERENCE fields add connections)."""
+    key = (schema, query, hide)
+    errors = _validated.get(key)
+    if errors is None:
+        errors = validate(schema, document, _RULES, hide_suggestions=hide)
+        _validated[key] = errors
+        while len(_validated) > _CACHE_SIZE:
+            _validated.popitem(last=False)
+    else:
+        _validated.move_to_end(key)
+    if not errors:
+        checked = CURRENT.get()
+        if checked is not None:
+            errors = recheck(checked, schema)
+    return errors

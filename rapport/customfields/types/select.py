@@ -10,7 +10,7 @@ import unicodedata
 from typing import Any
 
 from graphql import GraphQLInputType, GraphQLOutputType
-from sqlalchemy import ColumnElement, Text, func
+from sqlalchemy import ColumnElement, Integer, Text, func
 from sqlalchemy.dialects.postgresql import array
 
 from rapport.customfields.definition import FieldDefinition, Option
@@ -125,4 +125,4 @@ class SelectType(FieldType):
     def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         # Options sort in the order the admin gave them, not by id or label.
         ids = array([o.id for o in definition.options], type_=Text)
-        return func.array_position(ids, self.value_expr(column, definition))
+        return func.array_position(ids, self.value_expr(column, definition), type_=Integer)

@@ -1,0 +1,176 @@
+"""Compiled reads: a query whose whole selection PostgreSQL can build is answered by one SQL statement
+(see ``compiler``); anything else, and anything invalid, takes the resolver path unchanged."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FragmentDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    get_operation_ast,
+    visit,
+)
+from graphql.execution.collect_fields import FragmentDetails
+from graphql.execution.values import get_variable_values
+from sqlalchemy import Select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from rapport.compiled.compiler import Compiler, CursorSlot
+from rapport.compiled.json_sql import Unsupported
+from rapport.context import RequestContext
+from rapport.limits import Checked
+from rapport.schema.prepared import validation_errors
+from rapport.schema.tenant import TenantSchema
+
+log = logging.getLogger("rapport.compiled")
+
+
+class CompiledReadFailed(Exception):
+    """The compiled statement failed where the resolver path might not: the request transaction is lost, so
+    the request is answered again, from the start, by the resolver path."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled statement and where the request's cursor values go."""
+
+    statement: Select[Any]
+    cursor_slots: tuple[CursorSlot, ...]
+
+    def parameters(self, variables: dict[str, Any]) -> dict[str, Any] | None:
+        params: dict[str, Any] = {}
+        for slot in self.cursor_slots:
+            bound = slot.parameters(variables.get(slot.variable))
+            if bound is None:
+                return None
+            params |= bound
+        return params
+
+
+_PLAN_CACHE_SIZE = 256
+# Keyed by the tenant schema object (kept alive while cached, so identity never names another schema).
+_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+
+
+def plan(
+    tenant_schema: TenantSchema,
+    checked: Checked,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: RequestContext,
+) -> tuple[Plan, dict[str, Any]] | None:
+    """The statement answering this query and its parameters, or None when the resolver path must answer.
+
+    Statements are cached per tenant, document and variables, except variables used only as ``after``
+    cursors: their sort values are bound as parameters, so paging through a list reuses one statement.
+    """
+    variables = variables or {}
+    cursor_variables = _cursor_variables(checked.document, operation_name)
+    # A cursor's value is bound late, but whether one is given at all changes the statement.
+    shape = {k: (v is not None) if k in cursor_variables else v for k, v in variables.items()}
+    key = (
+        tenant_schema.graphql,
+        context.tenant_id,
+        query,
+        operation_name,
+        orjson.dumps(shape, option=orjson.OPT_SORT_KEYS),
+    )
+    cached = _plans.get(key)
+    if cached is not None:
+        params = cached.parameters(variables)
+        if params is not None:
+            _plans.move_to_end(key)
+            return cached, params
+    built = _build(tenant_schema, checked, query, variables, operation_name, context)
+    if built is None:
+        return None
+    params = built.parameters(variables)
+    if params is None:
+        return None
+    if all(slot.variable in cursor_variables for slot in built.cursor_slots):
+        _plans[key] = built
+        while len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    return built, params
+
+
+def _build(
+    tenant_schema: TenantSchema,
+    checked: Checked,
+    query: str,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    context: RequestContext,
+) -> Plan | None:
+    document = checked.document
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return None
+    schema = tenant_schema.graphql
+    if validation_errors(schema, document, query, checked.hide_suggestions):
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        return None
+    fragments = {
+        d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    compiler = Compiler(tenant_schema.schema, fragments, coerced, operation, context.tenant_id, context.custom_fields)
+    try:
+        statement = compiler.statement()
+    except Unsupported as exc:
+        log.debug("resolver path: %s", exc)
+        return None
+    return Plan(statement, tuple(compiler.cursor_slots))
+
+
+@lru_cache(maxsize=512)
+def _cursor_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
+    """Variables used only as ``after`` arguments (documents are cached by the limits, so this is too)."""
+    as_cursor: set[str] = set()
+    elsewhere: set[str] = set()
+
+    class Uses(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
+            if isinstance(node.value, VariableNode):
+                (as_cursor if node.name.value == "after" else elsewhere).add(node.value.name.value)
+                return self.SKIP
+            return None
+
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            elsewhere.add(node.name.value)
+
+        def enter_variable_definition(self, node: Any, *_: Any) -> Any:
+            return self.SKIP
+
+    visit(document, Uses())
+    return frozenset(as_cursor - elsewhere)
+
+
+async def run(planned: tuple[Plan, dict[str, Any]], context: RequestContext) -> dict[str, Any]:
+    """``data`` of the response, built by PostgreSQL."""
+    compiled, params = planned
+    try:
+        text = (await context.conn.execute(compiled.statement, params)).scalar_one()
+    except OperationalError:
+        raise  # timeouts and lost connections are answered as on the resolver path
+    except DBAPIError as exc:
+        log.error(
+            "compiled read failed (request %s); answering it again on the resolver path",
+            context.request_id,
+            exc_info=exc,
+        )
+        raise CompiledReadFailed from exc
+    data: dict[str, Any] = orjson.loads(text)
+    return data

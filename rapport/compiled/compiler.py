@@ -1,0 +1,461 @@
+"""Compiling a read-only GraphQL operation into one SQL statement whose single value is the response's
+``data`` as JSON, built by PostgreSQL (``json_build_object``/``json_agg`` with correlated subqueries).
+
+The resolver path spends most of a nested request resolving fields one by one in Python; here PostgreSQL
+builds the whole tree and Python parses one string. Filters, sort keys, cursors and tenant scoping come from
+the same functions the resolvers use (``resolvers.filtering``, ``resolvers.pagination``), adapted to table
+aliases, so both paths select the same rows in the same order. Anything the compiler does not render
+(computed fields, figures, ``node``, backward paging, errors of any kind) raises ``Unsupported`` and the
+request takes the resolver path, which answers it (errors included) as before.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from typing import Any, get_args
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    VariableNode,
+    get_nullable_type,
+)
+from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.sql.util import ClauseAdapter
+from strawberry.types.arguments import convert_arguments
+from strawberry.utils.str_converters import to_camel_case
+
+from rapport.compiled.json_sql import Unsupported, cursor, global_id, output_value, sql_string
+from rapport.customfields.definition import FieldDefinition
+from rapport.errors import BadInput
+from rapport.resolvers.filtering import base_condition, filter_condition, order_keys
+from rapport.resolvers.pagination import (
+    Bind,
+    SortKey,
+    after_condition,
+    decode_cursor,
+    order_clauses,
+    page_request,
+)
+from rapport.schema.base import RapportSchema
+from rapport.schema.declarations import Children, Column, Entity, Field, Items, Reference
+from rapport.schema.entities import ENTITIES
+
+_EMPTY_LIST: ColumnElement[Any] = literal_column("'[]'::json")
+# PostgreSQL functions take at most 100 arguments: json_build_object at most 50 keys.
+_MAX_KEYS = 50
+
+
+@cache
+def _roots() -> dict[str, Entity]:
+    """Root connection fields by GraphQL name (``customers`` -> Customer)."""
+    return {to_camel_case(e.root_field): e for e in ENTITIES.values() if e.root_field}
+
+
+@cache
+def _fields_of(entity_name: str) -> dict[str, Field]:
+    return {to_camel_case(f.name): f for f in ENTITIES[entity_name].fields}
+
+
+def _plain_enum(annotation: Any) -> bool:
+    """Whether a column's GraphQL enum serialises to the stored text itself (member names are values)."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return all(m.name == m.value for m in candidate)
+    return True
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The row a child connection hangs from: the child's ``column`` equals the parent's ``id``."""
+
+    column: str
+    id: ColumnElement[Any]
+    rows: FromClause
+
+
+@dataclass(frozen=True)
+class CursorSlot:
+    """Where a cursor variable's sort values are bound: a statement built for one page serves any page of
+    the same ordering whose cursor has NULLs in the same places (NULLs change the condition's shape)."""
+
+    variable: str
+    keys: tuple[SortKey, ...]
+    prefix: str
+    nulls: tuple[bool, ...]
+
+    def parameter(self, position: int) -> str:
+        return f"{self.prefix}{position}"
+
+    def parameters(self, cursor: Any) -> dict[str, Any] | None:
+        """The bind values for ``cursor``, or None when this statement cannot serve it."""
+        if not isinstance(cursor, str):
+            return None
+        try:
+            values = decode_cursor(cursor, self.keys)
+        except BadInput:
+            return None
+        if _nulls(values) != self.nulls:
+            return None
+        return {self.parameter(i): v for i, v in enumerate(values) if v is not None}
+
+
+def _nulls(values: Sequence[Any]) -> tuple[bool, ...]:
+    return tuple(v is None for v in values)
+
+
+@dataclass(frozen=True)
+class _Page:
+    rows: FromClause  # page rows and one look-ahead row, with _rn (1-based position) and maybe _cursor
+    size: int
+    cursor_given: bool
+    count: ColumnElement[Any]
+
+    @property
+    def on_page(self) -> ColumnElement[bool]:
+        return self.rows.c._rn <= self.size
+
+    def aggregate(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        """``value`` of each row on the page (not the look-ahead row) as a JSON array, in page order."""
+        listed = func.json_agg(aggregate_order_by(value, self.rows.c._rn)).filter(self.on_page)
+        return func.coalesce(listed, _EMPTY_LIST)
+
+    def first_cursor(self, order: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The cursor of the first page row in ``order`` (null on an empty page)."""
+        cursors = func.array_agg(aggregate_order_by(self.rows.c._cursor, order)).filter(self.on_page)
+        return type_coerce(cursors, ARRAY(Text)).self_group()[1]
+
+
+class Compiler:
+    def __init__(
+        self,
+        schema: RapportSchema,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+        operation: OperationDefinitionNode,
+        tenant_id: uuid.UUID,
+        custom: Mapping[str, Mapping[str, FieldDefinition]],
+    ) -> None:
+        self.schema = schema
+        self.graphql: GraphQLSchema = schema._schema
+        self.fragments = fragments
+        self.variables = variables
+        self.operation = operation
+        self.tenant_id = tenant_id
+        self.custom = custom
+        self._names = itertools.count()
+        self.cursor_slots: list[CursorSlot] = []
+
+    # --- entry ------------------------------------------------------------------------------------------
+    def statement(self) -> Select[Any]:
+        query_type = self.graphql.query_type
+        assert query_type is not None
+        grouped = collect_fields(self.graphql, self.fragments, self.variables, query_type, self.operation)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, details in grouped.grouped_field_set.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(query_type.name)))
+                continue
+            entity = _roots().get(name)
+            if entity is None:
+                raise Unsupported(f"root field {name}")
+            field_def = query_type.fields[name]
+            pairs.append((key, self._connection(entity, field_def, details, parent=None)))
+        return select(cast(_object(pairs), Text))
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def _name(self, prefix: str) -> str:
+        return f"{prefix}{next(self._names)}"
+
+    def _arguments(self, field_def: GraphQLField, details: Sequence[FieldDetails]) -> dict[str, Any]:
+        node = details[0].node
+        if any(d.node.arguments != node.arguments for d in details[1:]):
+            raise Unsupported("one response key with different arguments")  # validation refuses it anyway
+        raw = get_argument_values(field_def, node, self.variables)
+        definition = field_def.extensions.get("strawberry-definition")
+        if definition is None:
+            raise Unsupported("field without a strawberry definition")
+        converter = self.schema.schema_converter
+        return convert_arguments(
+            raw, definition.arguments, scalar_registry=converter.scalar_registry, config=self.schema.config
+        )
+
+    def _cursor_binder(self, variable: str | None, keys: Sequence[SortKey], values: Sequence[Any]) -> Bind:
+        """Cursor values from a variable become named parameters, so the statement serves every page."""
+        if variable is None:
+            return lambda value, key, position: literal(value, key.expr.type)
+        slot = CursorSlot(variable, tuple(keys), f"after{len(self.cursor_slots)}_", _nulls(values))
+        self.cursor_slots.append(slot)
+        return lambda value, key, position: bindparam(slot.parameter(position), value, type_=key.expr.type)
+
+    def _subfields(self, type_: GraphQLObjectType, details: Sequence[FieldDetails]) -> dict[str, list[FieldDetails]]:
+        collected = collect_subfields(
+            self.graphql, self.fragments, self.variables, self.operation, type_, list(details)
+        )
+        return dict(collected.grouped_field_set)
+
+    def _custom_of(self, entity: Entity) -> Mapping[str, FieldDefinition]:
+        return self.custom.get(entity.custom_entity, {}) if entity.custom_entity else {}
+
+    # --- connections ------------------------------------------------------------------------------------
+    def _connection(
+        self,
+        entity: Entity,
+        field_def: GraphQLField,
+        details: Sequence[FieldDetails],
+        parent: Parent | None,
+    ) -> ColumnElement[Any]:
+        connection_type = get_nullable_type(field_def.type)
+        assert isinstance(connection_type, GraphQLObjectType)
+        selected = self._subfields(connection_type, details)
+        names = {sub[0].node.name.value for sub in selected.values()}
+        after = next((a.value for a in details[0].node.arguments or () if a.name.value == "after"), None)
+        after_variable = after.name.value if isinstance(after, VariableNode) else None
+        args = self._arguments(field_def, details)
+        page = self._page(entity, args, parent, after_variable, cursors="edges" in names or "pageInfo" in names)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in selected.items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(connection_type.name)))
+            elif name == "nodes":
+                node = self._object(entity, page.rows, _list_item(connection_type.fields[name]), sub)
+                pairs.append((key, page.aggregate(node)))
+            elif name == "edges":
+                edge = self._edge(entity, page.rows, _list_item(connection_type.fields[name]), sub)
+                pairs.append((key, page.aggregate(edge)))
+            elif name == "pageInfo":
+                info_type = get_nullable_type(connection_type.fields[name].type)
+                assert isinstance(info_type, GraphQLObjectType)
+                pairs.append((key, self._page_info(page, info_type, sub)))
+            elif name == "totalCount":
+                pairs.append((key, page.count))
+            else:
+                raise Unsupported(f"connection field {name}")
+        # HAVING makes it one group, so an empty page is still one row (and its totalCount is 0, not null).
+        return select(_object(pairs)).select_from(page.rows).having(true()).scalar_subquery()
+
+    def _page(
+        self, entity: Entity, args: dict[str, Any], parent: Parent | None, after_variable: str | None, *, cursors: bool
+    ) -> _Page:
+        """The page's rows (plus one look-ahead row), numbered in order, as a derived table; and the count."""
+        try:
+            request = page_request(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            custom = self._custom_of(entity)
+            where = filter_condition(entity, custom, args.get("filter"))
+            keys = order_keys(entity, custom, args.get("order_by"))
+            after = decode_cursor(request.after, keys) if request.after is not None else None
+        except BadInput as exc:
+            raise Unsupported(str(exc)) from exc  # the resolver path reports it
+        if request.backwards:
+            raise Unsupported("backward paging")
+
+        def scoped(alias: FromClause) -> ColumnElement[bool]:
+            adapt = ClauseAdapter(alias).traverse
+            condition = and_(adapt(base_condition(entity, self.tenant_id)), adapt(where))
+            return condition if parent is None else and_(condition, alias.c[parent.column] == parent.id)
+
+        table = entity.table.alias(self._name("t"))
+        adapt = ClauseAdapter(table).traverse
+        sort = [SortKey(k.name, adapt(k.expr), k.descending, k.nullable) for k in keys]
+        condition = scoped(table)
+        if after is not None:
+            condition = and_(condition, after_condition(sort, after, self._cursor_binder(after_variable, keys, after)))
+        ordering = order_clauses(sort)
+        columns: list[Any] = [*table.columns, func.row_number().over(order_by=ordering).label("_rn")]
+        if cursors:
+            columns.append(cursor(sort).label("_cursor"))
+        rows = select(*columns).where(condition).order_by(*ordering).limit(request.size + 1)
+        counted = entity.table.alias(self._name("n"))
+        count = select(func.count()).select_from(counted).where(scoped(counted))
+        if parent is not None:
+            rows, count = rows.correlate(parent.rows), count.correlate(parent.rows)
+        return _Page(rows.subquery(self._name("p")), request.size, after is not None, count.scalar_subquery())
+
+    def _edge(
+        self, entity: Entity, page: FromClause, edge_type: GraphQLObjectType, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in self._subfields(edge_type, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(edge_type.name)))
+            elif name == "cursor":
+                pairs.append((key, page.c._cursor))
+            elif name == "node":
+                node_type = get_nullable_type(edge_type.fields[name].type)
+                assert isinstance(node_type, GraphQLObjectType)
+                pairs.append((key, self._object(entity, page, node_type, sub)))
+            else:
+                raise Unsupported(f"edge field {name}")
+        return _object(pairs)
+
+    def _page_info(
+        self, page: _Page, info_type: GraphQLObjectType, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in self._subfields(info_type, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(info_type.name)))
+            elif name == "hasNextPage":
+                pairs.append((key, func.count() > page.size))
+            elif name == "hasPreviousPage":
+                pairs.append((key, true() if page.cursor_given else false()))
+            elif name == "startCursor":
+                pairs.append((key, page.first_cursor(page.rows.c._rn)))
+            elif name == "endCursor":
+                pairs.append((key, page.first_cursor(page.rows.c._rn.desc())))
+            else:
+                raise Unsupported(f"pageInfo field {name}")
+        return _object(pairs)
+
+    # --- objects ----------------------------------------------------------------------------------------
+    def _object(
+        self, entity: Entity, row: FromClause, type_: GraphQLObjectType, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        fields = _fields_of(entity.name)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in self._subfields(type_, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(entity.name)))
+            elif name == "id":
+                pairs.append((key, global_id(entity.name, row.c.id)))
+            elif name == "custom":
+                pairs.append((key, self._custom(entity, row, type_.fields[name], sub)))
+            else:
+                declared = fields.get(name)
+                field_def = type_.fields[name]
+                pairs.append((key, self._field(declared, row, field_def, sub)))
+        return _object(pairs)
+
+    def _field(
+        self, declared: Field | None, row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        if isinstance(declared, Column):
+            if not _plain_enum(declared.annotation):
+                raise Unsupported(f"enum column {declared.name}")
+            return output_value(row.c[declared.name])
+        if isinstance(declared, Reference):
+            target = ENTITIES[declared.target]
+            referenced = target.table.alias(self._name("r"))
+            target_type = get_nullable_type(field_def.type)
+            assert isinstance(target_type, GraphQLObjectType)
+            # What a record points at stays readable after it is deleted (the by-id loader's include_deleted).
+            found = (
+                select(self._object(target, referenced, target_type, details))
+                .where(referenced.c.tenant_id == self.tenant_id, referenced.c.id == row.c[declared.column])
+                .correlate(row)
+            )
+            return found.scalar_subquery()
+        if isinstance(declared, Children):
+            target = ENTITIES[declared.target]
+            return self._connection(target, field_def, details, parent=Parent(declared.column, row.c.id, row))
+        if isinstance(declared, Items):
+            target = ENTITIES[declared.target]
+            items = target.table.alias(self._name("i"))
+            item_type = _list_item(field_def)
+            adapt = ClauseAdapter(items).traverse
+            node = self._object(target, items, item_type, details)
+            listed = (
+                select(
+                    func.coalesce(
+                        func.json_agg(aggregate_order_by(node, *(items.c[o] for o in declared.order))), _EMPTY_LIST
+                    )
+                )
+                .where(adapt(base_condition(target, self.tenant_id)), items.c[declared.column] == row.c.id)
+                .correlate(row)
+            )
+            return listed.scalar_subquery()
+        raise Unsupported(f"field {field_def}")
+
+    def _custom(
+        self, entity: Entity, row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        custom_type = get_nullable_type(field_def.type)
+        if not isinstance(custom_type, GraphQLObjectType):
+            raise Unsupported("custom fields without a typed object")
+        definitions = self._custom_of(entity)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in self._subfields(custom_type, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(custom_type.name)))
+                continue
+            definition = definitions.get(name)
+            value_def = custom_type.fields[name]
+            if definition is None or value_def.resolve is not None:
+                raise Unsupported(f"custom field {name}")
+            pairs.append((key, _custom_value(row.c.custom, name, get_nullable_type(value_def.type))))
+        return _object(pairs)
+
+
+def _custom_value(column: ColumnElement[Any], key: str, type_: Any) -> ColumnElement[Any]:
+    """A custom value as the resolver path serves it: as stored (the types store their wire form), except
+    options, stored by id and served as the enum's name."""
+    stored = column[key]
+    if isinstance(type_, GraphQLScalarType):
+        return stored
+    if isinstance(type_, GraphQLEnumType):
+        return _option_name(stored.astext, type_)
+    option_type = get_nullable_type(type_.of_type) if isinstance(type_, GraphQLList) else None
+    if isinstance(option_type, GraphQLEnumType):
+        chosen = func.jsonb_array_elements_text(stored).table_valued("value", with_ordinality="ordinality")
+        names = func.json_agg(aggregate_order_by(_option_name(chosen.c.value, option_type), chosen.c.ordinality))
+        return select(names).select_from(chosen).scalar_subquery()
+    raise Unsupported(f"custom value of type {type_}")
+
+
+def _option_name(stored_id: ColumnElement[Any], enum_type: GraphQLEnumType) -> ColumnElement[Any]:
+    """Option id -> the enum value's name (null for an id no option has any more)."""
+    whens = [(stored_id == literal(value.value), literal(name)) for name, value in enum_type.values.items()]
+    return case(*whens) if whens else null()
+
+
+def _list_item(field_def: GraphQLField) -> GraphQLObjectType:
+    listed = get_nullable_type(field_def.type)
+    assert isinstance(listed, GraphQLList)
+    item = get_nullable_type(listed.of_type)
+    assert isinstance(item, GraphQLObjectType)
+    return item
+
+
+def _object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+    if len(pairs) > _MAX_KEYS:
+        raise Unsupported("more than 50 fields in one object")
+    arguments: list[ColumnElement[Any]] = []
+    for key, value in pairs:
+        arguments += [sql_string(key), value]
+    return func.json_build_object(*arguments)

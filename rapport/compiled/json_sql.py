@@ -1,0 +1,88 @@
+"""SQL expressions that render values exactly as the resolver path serialises them, so a compiled read's
+JSON (built by PostgreSQL) equals the one strawberry would have produced: global IDs, ISO timestamps,
+decimals as strings, and cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, DateTime, Numeric, Text, cast, func, literal_column
+
+from rapport.resolvers.pagination import SortKey, ordering_tag
+
+
+class Unsupported(Exception):
+    """The selection needs the resolver path (a computed field, a type the compiler does not render)."""
+
+
+def sql_string(value: str) -> ColumnElement[Any]:
+    """A constant string inlined in the statement. Only for names the server controls or GraphQL has
+    checked (type names, response keys: ``[_A-Za-z][_0-9A-Za-z]*``), never for client values."""
+    if not value.replace("_", "").replace(":", "").isalnum() or not value.isascii():
+        raise Unsupported(f"not a plain name: {value!r}")
+    return literal_column(f"'{value}'")
+
+
+def _base64url(data: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Unpadded base64url of a text (ASCII here), as ``base64.urlsafe_b64encode(...).rstrip("=")``."""
+    encoded = func.encode(func.textsend(data), literal_column("'base64'"))
+    # PostgreSQL wraps base64 lines at 76 characters: the newline is dropped with the alphabet change.
+    return func.rtrim(
+        func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'")), literal_column("'='")
+    )
+
+
+def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``rapport.ids.to_global_id`` in SQL."""
+    return _base64url(sql_string(f"{type_name}:").concat(cast(id_column, Text)))
+
+
+def iso_timestamp(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``schema.scalars.format_datetime`` in SQL: UTC, fixed width, e.g. 2024-05-01T09:30:00.000000Z."""
+    utc = func.timezone(literal_column("'UTC'"), value)
+    return func.to_char(utc, literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''))
+
+
+def output_value(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A column's value as the resolver path serialises it: timestamps in ISO form, decimals as strings
+    (their exact digits), everything else as PostgreSQL's JSON renders it."""
+    sql_type = expr.type
+    if isinstance(sql_type, DateTime):
+        return iso_timestamp(expr)
+    if isinstance(sql_type, Numeric) and sql_type.asdecimal:
+        return cast(expr, Text)
+    return expr
+
+
+def _cursor_value(key: SortKey) -> ColumnElement[Any]:
+    """One sort value as JSON text, as ``pagination.encode_cursor`` writes it."""
+    expr = key.expr
+    try:
+        python_type = expr.type.python_type
+    except NotImplementedError as exc:
+        raise Unsupported(f"sort key {key.name} has no Python type") from exc
+    if python_type is dt.datetime:
+        text = func.to_json(iso_timestamp(expr))
+    elif python_type is dt.date and isinstance(expr.type, Date):
+        text = func.to_json(func.to_char(expr, literal_column("'YYYY-MM-DD'")))
+    elif python_type in (decimal.Decimal, uuid.UUID):
+        text = func.to_json(cast(expr, Text))
+    elif python_type in (int, str, bool):
+        text = func.to_json(expr)
+    else:
+        raise Unsupported(f"sort key {key.name} of type {python_type.__name__}")
+    return func.coalesce(cast(text, Text), literal_column("'null'"))
+
+
+def cursor(keys: Sequence[SortKey]) -> ColumnElement[Any]:
+    """``pagination.encode_cursor`` in SQL, from the row's sort values."""
+    tag = ordering_tag(keys)  # hex digits
+    parts: list[ColumnElement[Any]] = [literal_column(f"'[\"{tag}\"'")]
+    for key in keys:
+        parts += [literal_column("','"), _cursor_value(key)]
+    parts.append(literal_column("']'"))
+    return _base64url(func.concat(*parts))

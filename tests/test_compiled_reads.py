@@ -1,0 +1,250 @@
+"""Compiled reads answer exactly as the resolvers do: every query here runs on both paths and the answers
+are compared whole (cursors decoded, since they are opaque). Queries the compiler handles run in two
+statements (authenticate, the query) whatever their nesting; the rest fall back to the resolver path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_client_schema,
+    get_introspection_query,
+    get_named_type,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.utils.str_converters import to_camel_case
+
+from rapport.schema.entities import ENTITIES
+from rapport.seed import DEMO_SLUG, demo_token, seed_demo
+from rapport.tenants import find_tenant
+from tests.conftest import App, Tenant, resolver_path
+from tests.factories import insert_customers
+
+NESTED = """
+query Nested($after: String) {
+  customers(first: 20, after: $after) {
+    nodes {
+      id name email
+      contacts(first: 5) { nodes { id name title email } }
+      orders(first: 5) {
+        nodes {
+          id orderNumber status orderedAt total
+          items { id position quantity unitPrice lineTotal product { id sku name unitPrice } }
+        }
+      }
+      interactions(first: 10) { nodes { id channel direction occurredAt subject } }
+    }
+  }
+}"""
+
+
+async def both(rapport: App, tenant: Tenant, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """The answer on both paths (which must agree), and how many statements the compiled path ran."""
+    with rapport.sql.capture() as statements:
+        compiled = await tenant.gql(query, variables)
+    count = len(statements)
+    with resolver_path(rapport):
+        resolved = await tenant.gql(query, variables)
+    assert "errors" not in resolved, resolved["errors"]
+    compiled.pop("extensions", None)
+    resolved.pop("extensions", None)
+    assert compiled == resolved
+    return compiled["data"], count
+
+
+@pytest.fixture(scope="module")
+async def demo(rapport: App, owner_engine: AsyncEngine, http: Any) -> AsyncIterator[Tenant]:
+    async with owner_engine.begin() as conn:
+        await seed_demo(conn)
+        ref = await find_tenant(conn, DEMO_SLUG)
+        token = await demo_token(conn)
+    assert ref is not None
+    demo = Tenant(ref=ref, token=token, http=http, owner_engine=owner_engine)
+    await demo.data("{ __typename }")  # the tenant's schema is cached: statements counted are the query's
+    return demo
+
+
+async def test_nested_graph_is_one_statement_and_matches_the_resolvers(rapport: App, demo: Tenant) -> None:
+    data, count = await both(rapport, demo, NESTED)
+    customers = data["customers"]["nodes"]
+    assert len(customers) == 20
+    assert any(c["orders"]["nodes"] and c["orders"]["nodes"][0]["items"] for c in customers)
+    assert count == 2  # authenticate, the query
+
+
+async def test_pages_cursors_and_counts(rapport: App, demo: Tenant) -> None:
+    query = """query($after: String) { customers(first: 7, after: $after) {
+      totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+      edges { cursor node { id __typename } } __typename } }"""
+    first, count = await both(rapport, demo, query)
+    assert count == 2
+    page = first["customers"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["pageInfo"]["hasPreviousPage"] is False
+    assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+    second, _ = await both(rapport, demo, query, {"after": page["pageInfo"]["endCursor"]})
+    assert second["customers"]["pageInfo"]["hasPreviousPage"] is True
+    assert not {e["node"]["id"] for e in page["edges"]} & {e["node"]["id"] for e in second["customers"]["edges"]}
+    total = page["totalCount"]
+    last, _ = await both(rapport, demo, "{ customers(first: 100) { pageInfo { hasNextPage endCursor } nodes { id } } }")
+    assert len(last["customers"]["nodes"]) == total
+    assert last["customers"]["pageInfo"]["hasNextPage"] is False
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        "orderBy: [{field: NAME, direction: DESC}]",
+        "orderBy: [{custom: LIFETIME_SCORE, direction: DESC}, {field: CREATED_AT}]",
+        "orderBy: [{custom: LOYALTY_TIER}]",
+        "filter: {custom: {loyaltyTier: {in: [GOLD, SILVER]}, lifetimeScore: {gte: 100}}}",
+        'filter: {or: [{name: {contains: "a"}}, {kind: {eq: COMPANY}}], not: {email: {isNull: true}}}',
+        "filter: {custom: {shoppingInterests: {containsAny: [OUTDOOR, FOOD]}}}, orderBy: [{field: BIRTHDAY}]",
+    ],
+)
+async def test_filters_and_orderings_page_alike(rapport: App, demo: Tenant, arguments: str) -> None:
+    query = f"""query($after: String) {{ customers(first: 4, after: $after, {arguments}) {{
+      totalCount pageInfo {{ endCursor hasNextPage }}
+      nodes {{ id name birthday custom {{ loyaltyTier lifetimeScore shoppingInterests newsletter }} }} }} }}"""
+    after: str | None = None
+    seen: list[str] = []
+    for _ in range(4):  # walk pages with the compiled path's cursors; the resolvers must agree on each
+        with rapport.sql.capture() as statements:
+            data, count = await both(rapport, demo, query, {"after": after})
+        assert count == 2, statements[:count]
+        page = data["customers"]
+        seen += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen))
+
+
+async def test_fragments_aliases_directives_and_variables(rapport: App, demo: Tenant) -> None:
+    query = """
+    query($withEmail: Boolean!, $n: Int = 3, $kind: CustomerKind) {
+      a: customers(first: $n, filter: {kind: {eq: $kind}}) { nodes { ...Person } }
+      b: customers(first: 2) { nodes { id n: name email @include(if: $withEmail) } }
+      __typename
+    }
+    fragment Person on Customer { id label: name email @skip(if: $withEmail) ... on Customer { phone } }"""
+    data, count = await both(rapport, demo, query, {"withEmail": True, "kind": "PERSON"})
+    assert count == 2
+    assert set(data) == {"a", "b", "__typename"}
+    assert "email" not in data["a"]["nodes"][0]
+    assert "email" in data["b"]["nodes"][0]
+
+
+async def test_references_children_filters_and_deleted_targets(rapport: App, demo: Tenant) -> None:
+    query = """{ orders(first: 10, orderBy: [{field: TOTAL, direction: DESC}]) { nodes {
+      id total customer { id name owner { id name } } items { product { sku } quantity }
+      shipmentEvents { status occurredAt location }
+      cases(first: 2) { totalCount nodes { id } } } }
+      opportunities(first: 5) { nodes { id amount customer { name } contact { name } } } }"""
+    data, count = await both(rapport, demo, query)
+    assert count == 2
+    assert data["orders"]["nodes"][0]["customer"]["name"]
+
+
+def _selection(schema: GraphQLSchema, type_name: str, depth: int = 0) -> str:
+    """Every field of an entity type a client could select without arguments, one level of objects deep."""
+    object_type = schema.get_type(type_name)
+    assert isinstance(object_type, GraphQLObjectType)
+    parts = ["id", "__typename"]
+    for name, field in object_type.fields.items():
+        named = get_named_type(field.type)
+        required_args = [a for a in field.args.values() if isinstance(a.type, GraphQLNonNull)]
+        if name in ("id",) or required_args:
+            continue
+        if isinstance(named, GraphQLObjectType):
+            if name == "custom":
+                inner = [
+                    f"{k} {{ __typename }}" if isinstance(get_named_type(f.type), GraphQLObjectType) else k
+                    for k, f in named.fields.items()
+                ]
+                if inner:
+                    parts.append(f"custom {{ {' '.join(inner)} }}")
+            elif named.name.endswith("Connection"):
+                if depth == 0:
+                    parts.append(f"{name}(first: 2) {{ totalCount nodes {{ id }} }}")
+            elif "id" in named.fields and depth == 0:
+                parts.append(f"{name} {{ id __typename }}")
+            continue
+        if isinstance(field.type, GraphQLList) or not isinstance(named, GraphQLObjectType):
+            parts.append(name)
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("entity", [e for e in ENTITIES.values() if e.root_field], ids=lambda e: e.name)
+async def test_every_entity_list_matches_the_resolvers(rapport: App, demo: Tenant, entity: Any) -> None:
+    """All fields of every listable entity, both paths (computed fields make the compiler fall back: the
+    answer must still be right)."""
+    introspected = await demo.data(get_introspection_query())
+    graphql_schema = build_client_schema(introspected)  # type: ignore[arg-type]
+    root = to_camel_case(entity.root_field)
+    query = f"{{ {root}(first: 5) {{ totalCount nodes {{ {_selection(graphql_schema, entity.name)} }} }} }}"
+    await both(rapport, demo, query)
+
+
+async def test_more_rows_do_not_add_statements(rapport: App, tenant: Tenant, owner_engine: AsyncEngine) -> None:
+    await tenant.add_field("CUSTOMER", "tier", "SELECT", options='[{label: "Gold"}, {label: "Silver"}]')
+    await insert_customers(owner_engine, tenant, 60, contacts_each=4)
+    await tenant.data("{ __typename }")
+    query = """query($n: Int!) { customers(first: $n) { totalCount edges { node { id name owner { name }
+      custom { tier } contacts(first: 3) { totalCount edges { node { id name customer { id name } } } } } } } }"""
+    _small, small_count = await both(rapport, tenant, query, {"n": 5})
+    large, large_count = await both(rapport, tenant, query, {"n": 50})
+    assert len(large["customers"]["edges"]) == 50
+    assert small_count == large_count == 2
+
+
+async def test_empty_pages(rapport: App, tenant: Tenant, demo: Tenant) -> None:
+    query = """{ customers(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor } nodes { id contacts(first: 2) { totalCount nodes { id } } } } }"""
+    await tenant.data("{ __typename }")
+    for who in (tenant, demo):  # a tenant without customers; customers without contacts
+        _, count = await both(rapport, who, query)
+        assert count == 2
+    empty, _ = await both(rapport, tenant, query)
+    assert empty["customers"] == {
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None},
+        "edges": [],
+        "nodes": [],
+    }
+    only_count, _ = await both(rapport, tenant, '{ customers(first: 1, filter: {name: {eq: "x"}}) { totalCount } }')
+    assert only_count == {"customers": {"totalCount": 0}}
+
+
+async def test_queries_the_compiler_leaves_to_the_resolvers(rapport: App, demo: Tenant) -> None:
+    ids = (await demo.data("{ customers(first: 2) { nodes { id } } }"))["customers"]["nodes"]
+    for query in (
+        "{ customers(last: 3) { nodes { id name } } }",
+        '{{ node(id: "{}") {{ id ... on Customer {{ name }} }} }}'.format(ids[0]["id"]),
+        "{ customers(first: 3) { nodes { id lifecycleStage address { city } figures { orderCount } } } }",
+        "{ customers(first: 3) { nodes { id customFields } } }",
+    ):
+        with rapport.sql.capture() as statements:
+            await both(rapport, demo, query)
+        assert len(statements) >= 2
+
+
+async def test_errors_are_the_resolvers_errors(rapport: App, demo: Tenant) -> None:
+    for query, variables in (
+        ("query($a: String) { customers(first: 2, after: $a) { nodes { id } } }", {"a": "not-a-cursor"}),
+        ('{ customers(first: 2, filter: {id: {eq: "nope"}}) { nodes { id } } }', None),
+        ("query($n: Int!) { customers(first: $n) { nodes { id } } }", {"n": "x"}),
+        ("{ customers(first: 2) { nodes { nope } } }", None),
+    ):
+        compiled = await demo.gql(query, variables)
+        with resolver_path(rapport):
+            resolved = await demo.gql(query, variables)
+        assert compiled["errors"]
+        assert [e["message"] for e in compiled["errors"]] == [e["message"] for e in resolved["errors"]]
+        assert compiled.get("data") == resolved.get("data")
