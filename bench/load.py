@@ -218,6 +218,8 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
 
     async def read_window() -> Window:
         window = cpu_reading(spec.get("app_pid"), spec.get("postmaster_pid"))
+        # A connection of its own each time: between readings it idles past uvicorn's keep-alive timeout (5 s).
+        await metrics_connection.close()
         _, text = await metrics_connection.request(metrics_request)
         window.counters = parse_metrics(text)
         return window
