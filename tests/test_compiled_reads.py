@@ -4,6 +4,7 @@ statements (authenticate, the query) whatever their nesting; the rest fall back 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,9 +17,14 @@ from graphql import (
     get_introspection_query,
     get_named_type,
 )
+from sqlalchemy import func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.utils.str_converters import to_camel_case
 
+from rapport.compiled.json_sql import global_id
+from rapport.ids import new_id, to_global_id
 from rapport.schema.declarations import Computed, Entity, Resolved
 from rapport.schema.entities import ENTITIES
 from rapport.seed import DEMO_SLUG, demo_token, seed_demo
@@ -258,3 +264,13 @@ async def test_errors_are_the_resolvers_errors(rapport: App, demo: Tenant) -> No
         assert compiled["errors"]
         assert [e["message"] for e in compiled["errors"]] == [e["message"] for e in resolved["errors"]]
         assert compiled.get("data") == resolved.get("data")
+
+
+async def test_global_ids_in_sql_are_the_api_ids(owner_engine: AsyncEngine) -> None:
+    """Every type name (lengths give every padding, and a line break for the longest), on many UUIDs."""
+    ids = [new_id() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    async with owner_engine.connect() as conn:
+        for name in ENTITIES:
+            values = func.unnest(literal(ids, ARRAY(PG_UUID(as_uuid=True)))).table_valued("id").render_derived("ids")
+            rows = (await conn.execute(select(values.c.id, global_id(name, values.c.id)))).all()
+            assert {(i, g) for i, g in rows} == {(i, to_global_id(name, i)) for i in ids}, name

@@ -27,18 +27,37 @@ def sql_string(value: str) -> ColumnElement[Any]:
     return literal_column(f"'{value}'")
 
 
+_BASE64: ColumnElement[Any] = literal_column("'base64'")
+
+
+def _url_safe(encoded: ColumnElement[Any]) -> ColumnElement[Any]:
+    # Two replace calls cost a quarter of one translate (which was a third of a nested page's time).
+    plus = func.replace(encoded, literal_column("'+'"), literal_column("'-'"))
+    return func.replace(plus, literal_column("'/'"), literal_column("'_'"))
+
+
 def _base64url(data: ColumnElement[Any]) -> ColumnElement[Any]:
     """Unpadded base64url of a text (ASCII here), as ``base64.urlsafe_b64encode(...).rstrip("=")``."""
-    encoded = func.encode(func.textsend(data), literal_column("'base64'"))
-    # PostgreSQL wraps base64 lines at 76 characters: the newline is dropped with the alphabet change.
-    return func.rtrim(
-        func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'")), literal_column("'='")
-    )
+    encoded = func.encode(func.textsend(data), _BASE64)
+    # PostgreSQL breaks base64 lines after 76 characters.
+    unbroken = func.replace(encoded, literal_column("E'\\n'"), literal_column("''"))
+    return func.rtrim(_url_safe(unbroken), literal_column("'='"))
 
 
 def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``rapport.ids.to_global_id`` in SQL."""
-    return _base64url(sql_string(f"{type_name}:").concat(cast(id_column, Text)))
+    """``rapport.ids.to_global_id`` in SQL. The text's length is fixed (a UUID is 36 characters), so padding
+    and line breaks are known here, not searched for in every ID."""
+    size = len(type_name) + 1 + 36
+    encoded = func.encode(func.textsend(sql_string(f"{type_name}:").concat(cast(id_column, Text))), _BASE64)
+    if size > 57:  # PostgreSQL breaks base64 lines after 76 characters (57 bytes)
+        encoded = func.replace(encoded, literal_column("E'\\n'"), literal_column("''"))
+    url_safe = func.replace(
+        func.replace(encoded, literal_column("'+'"), literal_column("'-'")),
+        literal_column("'/'"),
+        literal_column("'_'"),
+    )
+    padding = -size % 3
+    return func.left(url_safe, -padding) if padding else url_safe
 
 
 def iso_timestamp(value: ColumnElement[Any]) -> ColumnElement[Any]:
