@@ -147,7 +147,7 @@ def _nulls(values: Sequence[Any]) -> tuple[bool, ...]:
 
 @dataclass(frozen=True)
 class _Page:
-    rows: FromClause  # page rows and one look-ahead row, with _rn (1-based position) and maybe _cursor
+    rows: FromClause  # page rows (and a look-ahead row when asked), with _rn (1-based position), maybe _cursor
     size: int
     cursor_given: bool
     count: ColumnElement[Any]
@@ -254,7 +254,8 @@ class Compiler:
         after = next((a.value for a in details[0].node.arguments or () if a.name.value == "after"), None)
         after_variable = after.name.value if isinstance(after, VariableNode) else None
         args = self._arguments(field_def, details)
-        page = self._page(entity, args, parent, after_variable, cursors="edges" in names or "pageInfo" in names)
+        paging = "pageInfo" in names
+        page = self._page(entity, args, parent, after_variable, cursors="edges" in names or paging, lookahead=paging)
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         joins = Joins()
         for key, sub in selected.items():
@@ -279,7 +280,14 @@ class Compiler:
         return select(_object(pairs)).select_from(joins.onto(page.rows)).having(true()).scalar_subquery()
 
     def _page(
-        self, entity: Entity, args: dict[str, Any], parent: Parent | None, after_variable: str | None, *, cursors: bool
+        self,
+        entity: Entity,
+        args: dict[str, Any],
+        parent: Parent | None,
+        after_variable: str | None,
+        *,
+        cursors: bool,
+        lookahead: bool,
     ) -> _Page:
         """The page's rows (plus one look-ahead row), numbered in order, as a derived table; and the count."""
         try:
@@ -308,7 +316,9 @@ class Compiler:
         columns: list[Any] = [*table.columns, func.row_number().over(order_by=ordering).label("_rn")]
         if cursors:
             columns.append(cursor(sort).label("_cursor"))
-        rows = select(*columns).where(condition).order_by(*ordering).limit(request.size + 1)
+        # One row more than the page tells whether another page follows (only fetched when pageInfo is asked
+        # for: the extra row's nested lists would be built and thrown away).
+        rows = select(*columns).where(condition).order_by(*ordering).limit(request.size + int(lookahead))
         counted = entity.table.alias(self._name("n"))
         count = select(func.count()).select_from(counted).where(scoped(counted))
         if parent is not None:
