@@ -36,6 +36,10 @@ from rapport.schema.cache import SchemaCache
 log = logging.getLogger("rapport.request")
 
 
+class _StaleConnection(Exception):
+    """A pooled connection was found closed before the request ran anything."""
+
+
 @dataclass(frozen=True)
 class Operation:
     query: str
@@ -181,9 +185,14 @@ class Executor:
             return Outcome(405, {"errors": [error("Mutations must be sent with POST.", "METHOD_NOT_ALLOWED")]})
         if not token:
             return unauthenticated()
+        compiled = self.settings.compiled_reads
         try:
             try:
-                return await self._run(token, op, request_id, compiled=self.settings.compiled_reads)
+                try:
+                    return await self._run(token, op, request_id, compiled=compiled, stale_is_retried=True)
+                except _StaleConnection:
+                    log.info("request %s: a pooled connection had been closed; retrying on a fresh one", request_id)
+                    return await self._run(token, op, request_id, compiled=compiled)
             except compiled_reads.CompiledReadFailed:
                 return await self._run(token, op, request_id, compiled=False, charge=False)
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
@@ -216,9 +225,26 @@ class Executor:
 
         return sdl(tenant_schema)
 
-    async def _run(self, token: str, op: Operation, request_id: str, *, compiled: bool, charge: bool = True) -> Outcome:
+    async def _run(
+        self,
+        token: str,
+        op: Operation,
+        request_id: str,
+        *,
+        compiled: bool,
+        charge: bool = True,
+        stale_is_retried: bool = False,
+    ) -> Outcome:
         async with RequestConnection(self.engine) as conn, conn.begin() as transaction:
-            auth = await authenticate(conn, token, request_id)
+            try:
+                auth = await authenticate(conn, token, request_id)
+            except DBAPIError as exc:
+                # The first statement found the pooled connection closed (the database restarted, or an idle
+                # timeout): nothing ran, so the request may start again on a fresh one. This replaces a ping
+                # before every request (pool_pre_ping: a round trip, and a transaction, each time).
+                if stale_is_retried and exc.connection_invalidated:
+                    raise _StaleConnection from exc
+                raise
             if auth is None:
                 await transaction.rollback()
                 return unauthenticated()

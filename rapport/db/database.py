@@ -29,7 +29,9 @@ class Database:
             "pool_size": settings.pool_size,
             "max_overflow": settings.pool_max_overflow,
             "pool_timeout": settings.pool_timeout_s,
-            "pool_pre_ping": True,
+            # No ping before each request: the executor retries a request whose first statement finds its
+            # pooled connection closed (decision 22).
+            "pool_pre_ping": False,
             "connect_args": {
                 "connect_timeout": max(1, int(settings.connect_timeout_s)),
                 "application_name": "rapport",

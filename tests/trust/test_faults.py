@@ -158,10 +158,36 @@ async def test_backends_terminated_under_load(cluster: Database, cluster_owner: 
         allowed = {"200 ok", "503 SERVICE_UNAVAILABLE"}
         assert set(outcomes) <= allowed, outcomes
         assert killed > 0
-        # Afterwards every request works again: dead pooled connections are noticed (pre-ping) and replaced.
+        # Afterwards every request works again: dead pooled connections are noticed and replaced.
         after = await asyncio.gather(*(post(client, token) for _ in range(30)))
         assert [r.status_code for r, _ in after] == [200] * 30
     print(f"\n[faults] pg_terminate_backend: {killed} app connections killed during 288 requests: {dict(outcomes)}")
+
+
+async def test_connections_closed_while_idle_cost_no_request(cluster: Database, cluster_owner: AsyncEngine) -> None:
+    """Pooled connections the server closed (a restart, an idle timeout) are found by a request's first
+    statement, which then starts again on a fresh connection: no error reaches the client, and no request
+    pays a ping beforehand."""
+    token = await new_token(cluster_owner, "Faults Idle")
+    async with app_client(cluster, fault_settings(pool_size=4, pool_max_overflow=0)) as client:
+        warm = await asyncio.gather(*(post(client, token) for _ in range(4)))
+        assert [r.status_code for r, _ in warm] == [200] * 4
+        async with cluster_owner.connect() as conn:
+            result = await conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'rapport' AND pid <> pg_backend_pid()"
+                )
+            )
+            assert int(result.scalar_one()) >= 1
+        for query in (
+            COUNT,
+            'mutation { customerCreate(input: {kind: PERSON, name: "Idle retry"}) { userErrors { code } } }',
+        ):
+            for _ in range(6):
+                response, _ = await post(client, token, query)
+                assert response.status_code == 200, response.text
+                assert not codes(response), response.text
 
 
 async def test_an_exhausted_pool_fails_fast(cluster: Database, cluster_owner: AsyncEngine) -> None:
