@@ -63,6 +63,13 @@ def _given(
     return given, problems
 
 
+def input_of(key: str, typed: Any, generic: Any) -> str:
+    """Which input a custom value was sent in (``custom``, or the generic ``customFields``): where its
+    problems are reported."""
+    sent_typed = isinstance(typed, dict) and key in typed
+    return "customFields" if not sent_typed and isinstance(generic, dict) and key in generic else "custom"
+
+
 def apply_custom_values(
     definitions: Mapping[str, FieldDefinition],
     current: Mapping[str, Any],

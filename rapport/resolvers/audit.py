@@ -199,10 +199,20 @@ def entry_json(row: Any) -> dict[str, Any]:
     }
 
 
+def _visible(row: Any, ctx: RequestContext) -> dict[str, Any]:
+    """The entry's changes without custom fields the reader's role may not see (their values stay hidden in
+    the trail as everywhere else)."""
+    entity = ENTITIES.get(row.entity)
+    hidden = ctx.hidden_for(entity.custom_entity) if entity is not None else {}
+    if not hidden:
+        return dict(row.changes)
+    return {k: v for k, v in row.changes.items() if not (k.startswith("custom.") and k[len("custom.") :] in hidden)}
+
+
 def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
     view, edge, connection = _types(objects["User"])
 
-    def to_view(row: Any) -> Any:
+    def to_view(row: Any, ctx: RequestContext) -> Any:
         return view(
             id=strawberry.ID(to_global_id("AuditEntry", row.id)),
             occurred_at=row.occurred_at,
@@ -213,7 +223,7 @@ def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
             actor_user_id=api_value(row.actor_user_id, "User"),
             token_id=api_value(row.actor_token_id, "ApiToken"),
             request_id=row.request_id,
-            changes=_changes(row.entity, row.changes),
+            changes=_changes(row.entity, _visible(row, ctx)),
         )
 
     async def audit_log(
@@ -239,7 +249,7 @@ def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
             where.append(AUDIT.c.id < _after(after))
         rows = (await ctx.conn.execute(select(AUDIT).where(*where).order_by(AUDIT.c.id.desc()).limit(first + 1))).all()
         page = rows[:first]
-        edges = [edge(cursor=_cursor(r.id), node=to_view(r)) for r in page]
+        edges = [edge(cursor=_cursor(r.id), node=to_view(r, ctx)) for r in page]
         return connection(
             edges=edges,
             page_info=PageInfo(

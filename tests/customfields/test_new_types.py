@@ -691,11 +691,6 @@ async def test_reference_refusals(tenant: Tenant, other_tenant: Tenant) -> None:
     assert await count(tenant) == 1  # Acme
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crud._custom reports a missing reference target at input.custom.<key> even when it was sent in "
-    "customFields (rapport/resolvers/mutations/crud.py)",
-)
 async def test_missing_reference_target_is_reported_where_it_was_sent(tenant: Tenant) -> None:
     await add_field(tenant, "referrer", "REFERENCE", target="CUSTOMER")
     generic = await create(tenant, "X", customFields={"referrer": helpers.global_id("Customer")})

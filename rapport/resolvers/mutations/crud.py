@@ -11,7 +11,7 @@ Not using ``from __future__ import annotations``: resolvers built here name per-
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Protocol
 
 import strawberry
@@ -27,7 +27,7 @@ from rapport.customfields.locks import lock_for_values
 from rapport.customfields.types.base import FieldValueError
 from rapport.customfields.types.reference import target_of
 from rapport.customfields.uniqueness import check_unique
-from rapport.customfields.values import ValueProblem, apply_custom_values
+from rapport.customfields.values import ValueProblem, apply_custom_values, input_of
 from rapport.errors import UserErrorCode
 from rapport.idempotency import KeyArgument, idempotent_write
 from rapport.ids import from_global_id, new_id, to_global_id
@@ -178,16 +178,19 @@ async def _custom(
             if await ctx.loaders.by_id(target).load(uuid.UUID(custom[key])) is None:
                 value_problems.append(
                     ValueProblem(
-                        ["custom", key],
+                        [input_of(key, typed, generic), key],
                         UserErrorCode.NOT_FOUND,
                         f"{definition.label}: no such {target.name} in this tenant",
                     )
                 )
     if not value_problems:
         record_id = current.id if current is not None else None
-        value_problems += await check_unique(
+        duplicates = await check_unique(
             ctx.conn, entity, ctx.tenant_id, {**hidden, **visible}, custom, before, record_id
         )
+        value_problems += [  # reported at the input the value came in
+            replace(p, path=[input_of(p.path[1], typed, generic), *p.path[1:]]) for p in duplicates
+        ]
     for p in value_problems:
         problems.add(["input", *p.path], p.code, p.message)
     return custom
