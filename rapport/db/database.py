@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rapport.config import Settings
 from rapport.db import embedded
+
+# JSONB from the database (tenant settings on every request, custom values, audit changes) is parsed by
+# orjson: several times faster than the standard library's json, with the same Python values.
+set_json_loads(orjson.loads)
 
 
 @dataclass
