@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -207,12 +207,65 @@ def _document(
 def _check_operation(
     document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], settings: Settings
 ) -> Checked | Rejected:
-    schema = _base()
     values = _variable_values(operation, variables)
-    cost, problems, unknown = _measure(schema, document, operation, values, settings)
+    key = (
+        document,
+        operation,
+        settings.max_cost,
+        settings.max_depth,
+        settings.max_aliases,
+        settings.introspection,
+        settings.hide_suggestions,
+    )
+    walks = _walks.get(key)
+    if walks is None:
+        walks = _walks[key] = []
+        while len(_walks) > _CACHED_DOCUMENTS:
+            _walks.popitem(last=False)
+    else:
+        _walks.move_to_end(key)
+    for read, walked in walks:
+        if all(values.get(name, _UNSET) == value for name, value in read):
+            return _fresh(walked, values)
+    reads = _Reads(values)
+    cost, problems, unknown = _measure(_base(), document, operation, reads, settings)
+    result: Checked | Rejected
     if problems:
-        return Rejected([_formatted(e, INVALID) for e in problems], cost)
-    return Checked(document, operation, cost, settings.hide_suggestions, settings, values, unknown)
+        result = Rejected([_formatted(e, INVALID) for e in problems], cost)
+    else:
+        result = Checked(document, operation, cost, settings.hide_suggestions, settings, values, unknown)
+    if len(walks) < _WALKS_PER_DOCUMENT:
+        walks.append((tuple((name, values.get(name, _UNSET)) for name in sorted(reads.read)), result))
+    return _fresh(result, values)
+
+
+class _Reads(dict[str, Any]):
+    """Variable values that remember which ones a walk read: only page sizes and ``nodes(ids:)`` are, so a walk
+    depends on those alone and a document paged with a new cursor each time is walked once."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def _fresh(result: Checked | Rejected, values: Mapping[str, Any]) -> Checked | Rejected:
+    """A per-request copy of a cached result (``recheck`` updates a Checked's cost)."""
+    if isinstance(result, Rejected):
+        return Rejected([dict(e) for e in result.errors], result.cost)
+    return replace(result, values=values)
+
+
+_UNSET = object()
+_WALKS_PER_DOCUMENT = 8
+_walks: OrderedDict[tuple[Any, ...], list[tuple[tuple[tuple[str, Any], ...], Checked | Rejected]]] = OrderedDict()
 
 
 def recheck(checked: Checked, schema: GraphQLSchema) -> list[GraphQLError]:
@@ -446,7 +499,7 @@ class _Walker:
                     return None
                 if isinstance(value, VariableNode):
                     return self.values.get(value.name.value)
-                return value_from_ast_untyped(value, dict(self.values))
+                return value_from_ast_untyped(value, self.values)  # type: ignore[arg-type]
         return None
 
     def page_size(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:

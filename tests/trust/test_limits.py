@@ -393,3 +393,17 @@ async def test_connections_behind_a_reference_custom_field_are_measured_too(rapp
     assert codes(response) == ["QUERY_TOO_COMPLEX"]
     assert cost_of(response.json())["requested"] == 100 + 100 * 100 + 100 * 100 * 100
     assert len(statements) <= 2  # authentication (and the tenant's schema), nothing executed
+
+
+async def test_a_document_is_walked_again_only_when_the_variables_it_reads_change(tenant: Tenant) -> None:
+    """Checks of a document are kept per value of the variables they read (page sizes, ids); other
+    variables (a cursor) reuse them, and a new page size is measured, and refused, afresh."""
+    query = "query($n: Int!, $after: String) { customers(first: $n, after: $after) { nodes { id } } }"
+    small = await tenant.gql(query, {"n": 5})
+    again = await tenant.gql(query, {"n": 5, "after": None})
+    larger = await tenant.gql(query, {"n": 40})
+    assert cost_of(small) == cost_of(again) == {"requested": 5, "limit": 50_000}
+    assert cost_of(larger) == {"requested": 40, "limit": 50_000}
+    too_large = await tenant.post(query, {"n": 500})
+    assert codes(too_large) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert cost_of(await tenant.gql(query, {"n": 5})) == {"requested": 5, "limit": 50_000}
