@@ -274,3 +274,15 @@ async def test_global_ids_in_sql_are_the_api_ids(owner_engine: AsyncEngine) -> N
             values = func.unnest(literal(ids, ARRAY(PG_UUID(as_uuid=True)))).table_valued("id").render_derived("ids")
             rows = (await conn.execute(select(values.c.id, global_id(name, values.c.id)))).all()
             assert {(i, g) for i, g in rows} == {(i, to_global_id(name, i)) for i in ids}, name
+
+
+def test_queries_with_other_root_fields_go_to_the_resolvers_at_once() -> None:
+    from graphql import parse
+
+    from rapport.compiled import _may_compile
+
+    assert _may_compile(parse("{ customers(first: 1) { nodes { id } } orders(first: 1) { totalCount } }"), None)
+    assert _may_compile(parse("query A { __typename } mutation B { __typename }"), "A")
+    assert not _may_compile(parse('{ customerSummary(id: "x") { name } }'), None)
+    assert not _may_compile(parse("{ customers(first: 1) { totalCount } tenant { name } }"), None)
+    assert not _may_compile(parse("mutation { __typename }"), None)

@@ -13,6 +13,7 @@ import orjson
 from graphql import (
     ArgumentNode,
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     OperationType,
     VariableNode,
@@ -25,7 +26,7 @@ from graphql.execution.values import get_variable_values
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from rapport.compiled.compiler import Compiler, CursorSlot
+from rapport.compiled.compiler import Compiler, CursorSlot, root_connections
 from rapport.compiled.json_sql import Unsupported
 from rapport.context import RequestContext
 from rapport.limits import Checked
@@ -75,6 +76,8 @@ def plan(
     Statements are cached per tenant, document and variables, except variables used only as ``after``
     cursors: their sort values are bound as parameters, so paging through a list reuses one statement.
     """
+    if not _may_compile(checked.document, operation_name):
+        return None
     variables = variables or {}
     cursor_variables = _cursor_variables(checked.document, operation_name)
     # A cursor's value is bound late, but whether one is given at all changes the statement.
@@ -133,6 +136,20 @@ def _build(
         log.debug("resolver path: %s", exc)
         return None
     return Plan(statement, tuple(compiler.cursor_slots))
+
+
+@lru_cache(maxsize=512)
+def _may_compile(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether every root field of the query is a list the compiler renders: anything else (figures, ``node``,
+    a mutation) goes to the resolvers at once, without building, and failing, a statement per request."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return False
+    roots = root_connections()
+    return all(
+        not isinstance(s, FieldNode) or s.name.value == "__typename" or s.name.value in roots
+        for s in operation.selection_set.selections
+    )
 
 
 @lru_cache(maxsize=512)

@@ -77,7 +77,7 @@ _MAX_KEYS = 50
 
 
 @cache
-def _roots() -> dict[str, Entity]:
+def root_connections() -> dict[str, Entity]:
     """Root connection fields by GraphQL name (``customers`` -> Customer)."""
     return {to_camel_case(e.root_field): e for e in ENTITIES.values() if e.root_field}
 
@@ -198,7 +198,7 @@ class Compiler:
             if name == "__typename":
                 pairs.append((key, sql_string(query_type.name)))
                 continue
-            entity = _roots().get(name)
+            entity = root_connections().get(name)
             if entity is None:
                 raise Unsupported(f"root field {name}")
             field_def = query_type.fields[name]
