@@ -282,7 +282,14 @@ def test_queries_with_other_root_fields_go_to_the_resolvers_at_once() -> None:
     from rapport.compiled import _may_compile
 
     assert _may_compile(parse("{ customers(first: 1) { nodes { id } } orders(first: 1) { totalCount } }"), None)
-    assert _may_compile(parse("query A { __typename } mutation B { __typename }"), "A")
+    assert _may_compile(parse("query A { __typename customers(first: 1) { totalCount } } mutation B { x }"), "A")
+    assert not _may_compile(parse("{ __typename }"), None)  # answered without SQL by the resolvers
     assert not _may_compile(parse('{ customerSummary(id: "x") { name } }'), None)
     assert not _may_compile(parse("{ customers(first: 1) { totalCount } tenant { name } }"), None)
     assert not _may_compile(parse("mutation { __typename }"), None)
+
+
+async def test_a_query_without_lists_runs_no_query_statement(rapport: App, demo: Tenant) -> None:
+    with rapport.sql.capture() as statements:
+        assert await demo.data("{ __typename }") == {"__typename": "Query"}
+    assert len(statements) == 1  # authentication

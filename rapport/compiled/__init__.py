@@ -146,10 +146,9 @@ def _may_compile(document: DocumentNode, operation_name: str | None) -> bool:
     if operation is None or operation.operation != OperationType.QUERY:
         return False
     roots = root_connections()
-    return all(
-        not isinstance(s, FieldNode) or s.name.value == "__typename" or s.name.value in roots
-        for s in operation.selection_set.selections
-    )
+    names = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    # Without a list to read, the resolvers answer with no SQL at all (``{ __typename }``).
+    return any(n in roots for n in names) and all(n == "__typename" or n in roots for n in names)
 
 
 @lru_cache(maxsize=512)
