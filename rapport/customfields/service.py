@@ -163,12 +163,26 @@ async def _rows_without_value(conn: AsyncConnection, tenant_id: uuid.UUID, defin
 
 
 async def _backfill_default(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
+    """Give every row without a value the default, in keyset batches like the other rewrites: one UPDATE of a
+    large tenant's rows could outlast the statement timeout."""
     table = CUSTOMIZABLE[definition.entity].table
-    await conn.execute(
-        update(table)
-        .where(table.c.tenant_id == tenant_id, ~table.c.custom.has_key(definition.key))
-        .values(custom=table.c.custom.op("||")(literal({definition.key: definition.default}, JSONB)))
-    )
+    filled = table.c.custom.op("||")(literal({definition.key: definition.default}, JSONB))
+    last: uuid.UUID | None = None
+    while True:
+        batch = select(table.c.id).where(table.c.tenant_id == tenant_id, ~table.c.custom.has_key(definition.key))
+        if last is not None:
+            batch = batch.where(table.c.id > last)
+        batch = batch.order_by(table.c.id).limit(lifecycle.BATCH)
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.id.in_(batch.scalar_subquery()))
+            .values(custom=filled)
+            .returning(table.c.id)
+        )
+        ids = (await conn.execute(statement)).scalars().all()
+        if not ids:
+            return
+        last = max(ids)
 
 
 async def _require_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
