@@ -160,7 +160,8 @@ async def test_references_children_filters_and_deleted_targets(rapport: App, dem
 
 def _computed(entity: Entity) -> set[str]:
     """GraphQL names of fields computed in Python (the compiler leaves them to the resolvers)."""
-    return {to_camel_case(f.name) for f in entity.fields if isinstance(f, Computed | Resolved)} | {"customFields"}
+    computed = [f for f in entity.fields if isinstance(f, Resolved) or (isinstance(f, Computed) and not f.columns)]
+    return {to_camel_case(f.name) for f in computed} | {"customFields"}
 
 
 def _selection(schema: GraphQLSchema, entity: Entity, *, compilable: bool, depth: int = 0) -> str:
@@ -188,8 +189,12 @@ def _selection(schema: GraphQLSchema, entity: Entity, *, compilable: bool, depth
         elif named.name.endswith("Connection"):
             if depth == 0:
                 parts.append(f"{name}(first: 2) {{ totalCount nodes {{ id }} }}")
-        elif "id" in named.fields and depth == 0:
-            parts.append(f"{name} {{ id __typename }}")
+        elif "id" in named.fields:
+            if depth == 0:
+                parts.append(f"{name} {{ id __typename }}")
+        else:  # a plain object (an address, figures): its scalar fields
+            leaves = [k for k, f in named.fields.items() if not isinstance(get_named_type(f.type), GraphQLObjectType)]
+            parts.append(f"{name} {{ {' '.join(leaves)} __typename }}")
     return " ".join(parts)
 
 
@@ -293,3 +298,17 @@ async def test_a_query_without_lists_runs_no_query_statement(rapport: App, demo:
     with rapport.sql.capture() as statements:
         assert await demo.data("{ __typename }") == {"__typename": "Query"}
     assert len(statements) == 1  # authentication
+
+
+async def test_addresses_are_objects_or_null(rapport: App, tenant: Tenant) -> None:
+    create = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) { userErrors { code } } }"""
+    await tenant.mutate(create, {"input": {"kind": "PERSON", "name": "Nowhere"}})
+    address = {"country": "CN", "city": "Hangzhou", "postalCode": "310000"}
+    await tenant.mutate(create, {"input": {"kind": "COMPANY", "name": "Somewhere", "address": address}})
+    query = "{ customers(first: 5, orderBy: [{field: NAME}]) { nodes { name address { city postalCode street } } } }"
+    data, count = await both(rapport, tenant, query)
+    assert count == 2
+    assert [n["address"] for n in data["customers"]["nodes"]] == [
+        None,
+        {"city": "Hangzhou", "postalCode": "310000", "street": None},
+    ]

@@ -68,7 +68,7 @@ from rapport.resolvers.pagination import (
     page_request,
 )
 from rapport.schema.base import RapportSchema
-from rapport.schema.declarations import Children, Column, Entity, Field, Items, Reference
+from rapport.schema.declarations import Children, Column, Computed, Entity, Field, Items, Reference
 from rapport.schema.entities import ENTITIES
 
 _EMPTY_LIST: ColumnElement[Any] = literal_column("'[]'::json")
@@ -406,6 +406,8 @@ class Compiler:
             if not _plain_enum(declared.annotation):
                 raise Unsupported(f"enum column {declared.name}")
             return output_value(row.c[declared.name])
+        if isinstance(declared, Computed) and declared.columns is not None:
+            return self._column_object(declared.columns, row, field_def, details)
         if isinstance(declared, Reference):
             target = ENTITIES[declared.target]
             referenced = target.table.alias(self._name("r"))
@@ -439,6 +441,19 @@ class Compiler:
             )
             return listed.scalar_subquery()
         raise Unsupported(f"field {field_def}")
+
+    def _column_object(
+        self, columns: Mapping[str, str], row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]
+    ) -> ColumnElement[Any]:
+        """An object made of the row's columns (an address), null when every one of them is."""
+        object_type = get_nullable_type(field_def.type)
+        assert isinstance(object_type, GraphQLObjectType)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, sub in self._subfields(object_type, details).items():
+            name = sub[0].node.name.value
+            pairs.append((key, sql_string(object_type.name) if name == "__typename" else row.c[columns[name]]))
+        empty = and_(*(row.c[c].is_(None) for c in columns.values()))
+        return case((empty, null()), else_=_object(pairs))
 
     def _custom(
         self, entity: Entity, row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]

@@ -51,12 +51,14 @@ class Children:
 
 @dataclass(frozen=True)
 class Computed:
-    """A value derived from the record by a plain function (no I/O)."""
+    """A value derived from the record by a plain function (no I/O). ``columns``: the value is an object of
+    these columns (GraphQL field -> column), null when all of them are; compiled reads build it in SQL."""
 
     name: str
     annotation: Any
     description: str
     resolve: Callable[[Any], Any]
+    columns: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,11 @@ def address_of(prefix: str) -> Any:
     return resolve
 
 
+def address_parts(prefix: str) -> dict[str, str]:
+    """The Address type's GraphQL fields and the columns holding them (for compiled reads)."""
+    return {strawberry_name(part): f"{prefix}_{part}" for part in PARTS}
+
+
 def address_columns(prefix: str) -> Any:
     """An input expander: AddressInput (or None) -> {column: value} for every address column."""
 

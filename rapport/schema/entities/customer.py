@@ -10,7 +10,7 @@ import strawberry
 
 from rapport.models import Customer, table_of
 from rapport.schema.declarations import Children, Column, Computed, Entity, Input, Reference, Resolved
-from rapport.schema.entities.address import Address, AddressInput, address_columns, address_of
+from rapport.schema.entities.address import Address, AddressInput, address_columns, address_of, address_parts
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import CustomerKind, CustomerKindFilter, Gender, GenderFilter
 from rapport.schema.filters import DateFilter, StringFilter, StringListFilter
@@ -52,7 +52,7 @@ CUSTOMER = Entity(
         Column("occupation", str | None, "What the person does for a living.", filter=StringFilter),
         Column("email", str | None, "Primary email address (normalised).", filter=StringFilter, sort=True),
         Column("phone", str | None, "Primary phone in E.164 form, e.g. +8613800138000.", filter=StringFilter),
-        Computed("address", Address | None, "Postal address.", address_of("address")),
+        Computed("address", Address | None, "Postal address.", address_of("address"), address_parts("address")),
         Column(
             "source_channel", str | None, "Where the customer came from (website, referral, ...).", filter=StringFilter
         ),

@@ -9,7 +9,7 @@ import strawberry
 
 from rapport.models import Order, OrderItem, ShipmentEvent, table_of
 from rapport.schema.declarations import Children, Column, Computed, Entity, Input, Items, Reference
-from rapport.schema.entities.address import Address, AddressInput, address_columns, address_of
+from rapport.schema.entities.address import Address, AddressInput, address_columns, address_of, address_parts
 from rapport.schema.entities.common import TIMESTAMPS
 from rapport.schema.enums import OrderStatus, OrderStatusFilter
 from rapport.schema.filters import DateTimeFilter, DecimalFilter, StringFilter
@@ -49,7 +49,13 @@ ORDER = Entity(
         Column("total", decimal.Decimal, "subtotal - discount_total.", filter=DecimalFilter, sort=True),
         Column("recipient_name", str | None, "Who receives the shipment."),
         Column("recipient_phone", str | None, "Recipient's phone (E.164)."),
-        Computed("recipient_address", Address | None, "Where the shipment goes.", address_of("recipient")),
+        Computed(
+            "recipient_address",
+            Address | None,
+            "Where the shipment goes.",
+            address_of("recipient"),
+            address_parts("recipient"),
+        ),
         Column("carrier", str | None, "Shipping carrier."),
         Column("tracking_number", str | None, "Carrier's tracking number.", filter=StringFilter),
         Column(
