@@ -182,7 +182,6 @@ def _selection(schema: GraphQLSchema, entity: Entity, *, compilable: bool, depth
             inner = [
                 f"{k} {{ __typename }}" if isinstance(get_named_type(f.type), GraphQLObjectType) else k
                 for k, f in named.fields.items()
-                if not (compilable and isinstance(get_named_type(f.type), GraphQLObjectType))
             ]
             if inner:
                 parts.append(f"custom {{ {' '.join(inner)} }}")
@@ -312,3 +311,31 @@ async def test_addresses_are_objects_or_null(rapport: App, tenant: Tenant) -> No
         None,
         {"city": "Hangzhou", "postalCode": "310000", "street": None},
     ]
+
+
+async def test_money_and_reference_custom_values(rapport: App, tenant: Tenant) -> None:
+    await tenant.add_field("CUSTOMER", "price", "MONEY")
+    await tenant.add_field("CUSTOMER", "referrer", "REFERENCE", target="CUSTOMER")
+    create = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
+      customer { id version } userErrors { code field } } }"""
+    gone = (await tenant.mutate(create, {"input": {"kind": "PERSON", "name": "A gone"}}))["customer"]
+    kept = (await tenant.mutate(create, {"input": {"kind": "PERSON", "name": "B kept"}}))["customer"]
+    money = {"amount": "12.50", "currency": "CNY"}
+    await tenant.mutate(
+        create, {"input": {"kind": "PERSON", "name": "C", "custom": {"price": money, "referrer": gone["id"]}}}
+    )
+    await tenant.mutate(create, {"input": {"kind": "PERSON", "name": "D", "custom": {"referrer": kept["id"]}}})
+    await tenant.mutate(
+        "mutation($id: ID!, $v: Int!) { customerDelete(id: $id, expectedVersion: $v) { userErrors { code } } }",
+        {"id": gone["id"], "v": gone["version"]},
+    )
+    query = """{ customers(first: 10, orderBy: [{field: NAME}]) { nodes { name custom {
+      price { amount currency __typename }
+      referrer { id name custom { price { amount } referrer { name } } } } } } }"""
+    data, count = await both(rapport, tenant, query)
+    assert count == 2
+    custom = {n["name"]: n["custom"] for n in data["customers"]["nodes"]}
+    assert custom["C"]["price"] == {"amount": "12.5", "currency": "CNY", "__typename": "Money"}  # canonical
+    assert custom["C"]["referrer"] is None  # its target was deleted: a dangling reference reads as null
+    assert custom["D"]["referrer"]["name"] == "B kept"
+    assert custom["B kept"] == {"price": None, "referrer": None}

@@ -51,12 +51,14 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types.arguments import convert_arguments
 from strawberry.utils.str_converters import to_camel_case
 
 from rapport.compiled.json_sql import Unsupported, cursor, global_id, output_value, sql_string
 from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.types.reference import target_of
 from rapport.errors import BadInput
 from rapport.resolvers.filtering import base_condition, filter_condition, order_keys
 from rapport.resolvers.pagination import (
@@ -387,7 +389,7 @@ class Compiler:
             elif name == "id":
                 pairs.append((key, global_id(entity.name, row.c.id)))
             elif name == "custom":
-                pairs.append((key, self._custom(entity, row, type_.fields[name], sub)))
+                pairs.append((key, self._custom(entity, row, type_.fields[name], sub, joins)))
             else:
                 declared = fields.get(name)
                 field_def = type_.fields[name]
@@ -456,7 +458,12 @@ class Compiler:
         return case((empty, null()), else_=_object(pairs))
 
     def _custom(
-        self, entity: Entity, row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]
+        self,
+        entity: Entity,
+        row: FromClause,
+        field_def: GraphQLField,
+        details: Sequence[FieldDetails],
+        joins: Joins,
     ) -> ColumnElement[Any]:
         custom_type = get_nullable_type(field_def.type)
         if not isinstance(custom_type, GraphQLObjectType):
@@ -470,10 +477,56 @@ class Compiler:
                 continue
             definition = definitions.get(name)
             value_def = custom_type.fields[name]
-            if definition is None or value_def.resolve is not None:
+            value_type = get_nullable_type(value_def.type)
+            if definition is not None and definition.type == "REFERENCE" and isinstance(value_type, GraphQLObjectType):
+                pairs.append((key, self._custom_reference(definition, row, value_type, sub, joins)))
+            elif definition is None or value_def.resolve is not None:
                 raise Unsupported(f"custom field {name}")
-            pairs.append((key, _custom_value(row.c.custom, name, get_nullable_type(value_def.type))))
+            elif isinstance(value_type, GraphQLObjectType):
+                pairs.append((key, _stored_object(row.c.custom[name], value_type, self._subfields(value_type, sub))))
+            else:
+                pairs.append((key, _custom_value(row.c.custom, name, value_type)))
         return _object(pairs)
+
+    def _custom_reference(
+        self,
+        definition: FieldDefinition,
+        row: FromClause,
+        target_type: GraphQLObjectType,
+        details: Sequence[FieldDetails],
+        joins: Joins,
+    ) -> ColumnElement[Any]:
+        """The record a REFERENCE value names, LEFT JOINed: null when it is missing or deleted (dangling), as
+        the resolvers' by-id loader reads it."""
+        target = ENTITIES[target_of(definition)]
+        referenced = target.table.alias(self._name("r"))
+        stored_id = cast(row.c.custom[definition.key].astext, PG_UUID(as_uuid=True))
+        found = and_(adapt_to(referenced, base_condition(target, self.tenant_id)), referenced.c.id == stored_id)
+        joins.append((referenced, found))
+        return case(
+            (referenced.c.id.is_(None), null()), else_=self._object(target, referenced, target_type, details, joins)
+        )
+
+
+def adapt_to(alias: FromClause, condition: ColumnElement[Any]) -> ColumnElement[Any]:
+    adapted: ColumnElement[Any] = ClauseAdapter(alias).traverse(condition)
+    return adapted
+
+
+def _stored_object(
+    stored: ColumnElement[Any], type_: GraphQLObjectType, fields: Mapping[str, list[FieldDetails]]
+) -> ColumnElement[Any]:
+    """A custom value stored as the object it is served as (MONEY: {"amount": "12.50", "currency": "CNY"})."""
+    pairs: list[tuple[str, ColumnElement[Any]]] = []
+    for key, sub in fields.items():
+        name = sub[0].node.name.value
+        if name == "__typename":
+            pairs.append((key, sql_string(type_.name)))
+        elif isinstance(get_nullable_type(type_.fields[name].type), GraphQLScalarType):
+            pairs.append((key, stored[name]))
+        else:
+            raise Unsupported(f"{type_.name}.{name}")
+    return case((stored.is_(None), null()), else_=_object(pairs))
 
 
 def _custom_value(column: ColumnElement[Any], key: str, type_: Any) -> ColumnElement[Any]:

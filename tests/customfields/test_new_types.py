@@ -772,7 +772,7 @@ async def test_references_load_through_one_batched_statement(rapport: App, tenan
     )
 
     async def statements() -> tuple[int, list[dict[str, Any]]]:
-        with rapport.sql.capture() as captured:
+        with rapport.sql.capture() as captured, resolver_path(rapport):
             data = await tenant.data(query)
         loads = [s for s in captured if "FROM customers" in s and "IN (" in s.upper().replace("\n", " ")]
         assert len(loads) == 1, loads  # every referenced customer in one statement
@@ -789,6 +789,10 @@ async def test_references_load_through_one_batched_statement(rapport: App, tenan
     assert [n["custom"]["referrer"]["id"] for n in nodes] == targets
     assert [n["custom"]["referrer"]["name"] for n in nodes] == [f"Company {i:04d}" for i in range(50)]
     assert fifty == five
+    # Compiled (the default): the references are joined into the one statement after authentication.
+    with rapport.sql.capture() as captured:
+        assert (await tenant.data(query))["customers"]["nodes"] == nodes
+    assert len(captured) == 2
 
 
 @pytest.fixture(scope="module")
