@@ -39,7 +39,7 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Tenant
+from tests.conftest import App, Tenant, resolver_path
 
 EXAMPLES = int(os.environ.get("RAPPORT_FUZZ_EXAMPLES", "300"))
 MAX_DEPTH = 4
@@ -93,6 +93,8 @@ def report() -> Iterator[None]:
     for kind, outcomes in OUTCOMES.items():
         if outcomes:
             print(f"\n[fuzz] {sum(outcomes.values())} {kind} examples: {dict(outcomes.most_common())}")
+    if DIFFERENTIAL:
+        print(f"\n[fuzz] compiled reads = resolvers on {sum(DIFFERENTIAL.values())} list queries: {dict(DIFFERENTIAL)}")
 
 
 @pytest.fixture
@@ -298,3 +300,55 @@ async def test_fuzz_queries(world: World, data: st.DataObject) -> None:
 @given(data=st.data())
 async def test_fuzz_mutations(world: World, data: st.DataObject) -> None:
     await check(world, data.draw, "mutation")
+
+
+# --- compiled reads against the resolvers ------------------------------------------------------------------------
+
+DIFFERENTIAL: Counter[str] = Counter()
+
+
+@dataclass
+class PlainOperation(Operation):
+    """Valid arguments only (page sizes; required ones as drawn): most answers carry data, not errors."""
+
+    def arguments(self, definition: GraphQLField) -> str:
+        args = definition.args
+        if "first" in args and "last" in args:
+            return f"(first: {self.draw(st.integers(1, 5))})"
+        if any(isinstance(a.type, GraphQLNonNull) for a in args.values()):
+            return super().arguments(definition)
+        return ""
+
+
+def list_query(op: Operation) -> str:
+    """A query of one or two root lists (what compiled reads answer), arguments and selections drawn as above."""
+    root = op.world.schema.query_type
+    assert root is not None
+    lists = sorted(name for name, f in root.fields.items() if {"first", "last"} <= set(f.args))
+    chosen = op.draw(st.lists(st.sampled_from(lists), min_size=1, max_size=2, unique=True))
+    parts = []
+    for name in chosen:
+        definition = root.fields[name]
+        parts.append(f"{name}{op.arguments(definition)} {op.selection(get_named_type(definition.type), 1)}")
+    declared = f"({', '.join(op.declarations)})" if op.declarations else ""
+    return f"query Fuzz{declared} {{ {' '.join(parts)} }}"
+
+
+@FUZZ
+@given(data=st.data())
+async def test_fuzz_compiled_reads_answer_as_the_resolvers(rapport: App, world: World, data: st.DataObject) -> None:
+    """Whatever list query is sent, compiled reads answer exactly what the resolvers answer (data and errors)."""
+    op = (PlainOperation if data.draw(st.booleans()) else Operation)(data.draw, world)
+    query = list_query(op)
+    with rapport.sql.capture() as statements:
+        compiled = (await world.tenant.post(query, op.variables)).json()
+    path = "compiled" if any(s.startswith("SELECT CAST(json_build_object") for s in statements) else "resolvers"
+    with resolver_path(rapport):
+        resolved = (await world.tenant.post(query, op.variables)).json()
+    compiled.pop("extensions", None)
+    resolved.pop("extensions", None)
+    for body in (compiled, resolved):  # request ids differ by nature
+        for error in body.get("errors") or []:
+            error.get("extensions", {}).pop("requestId", None)
+    assert compiled == resolved, (query, op.variables)
+    DIFFERENTIAL[f"{path}, {'errors' if resolved.get('errors') else 'data'}"] += 1
