@@ -5,8 +5,8 @@ The resolver path spends most of a nested request resolving fields one by one in
 builds the whole tree and Python parses one string. Filters, sort keys, cursors and tenant scoping come from
 the same functions the resolvers use (``resolvers.filtering``, ``resolvers.pagination``), adapted to table
 aliases, so both paths select the same rows in the same order. Anything the compiler does not render
-(computed fields, figures, ``node``, backward paging, errors of any kind) raises ``Unsupported`` and the
-request takes the resolver path, which answers it (errors included) as before.
+(figures and other values computed in Python, ``node``, backward paging, errors of any kind) raises
+``Unsupported`` and the request takes the resolver path, which answers it (errors included) as before.
 """
 
 from __future__ import annotations
