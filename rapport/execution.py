@@ -266,20 +266,18 @@ class Executor:
                 request_id=request_id,
                 settings=auth.settings,
             )
-            planned = (
-                compiled_reads.plan(tenant_schema, checked, op.query, op.variables, op.operation_name, context)
-                if compiled and checked is not None and not checked.is_mutation
-                else None
-            )
-            if planned is not None:
+            if compiled and checked is not None and not checked.is_mutation:
                 try:
-                    data = await compiled_reads.run(planned, context)
+                    data = await compiled_reads.data(
+                        tenant_schema, checked, op.query, op.variables, op.operation_name, context
+                    )
                 except OperationalError as exc:
                     if not _is_timeout(exc):
                         raise
                     await transaction.rollback()
                     return Outcome(200, {"errors": [timeout_error(request_id)], "data": None})
-                return Outcome(200, {"data": data})
+                if data is not None:
+                    return Outcome(200, {"data": data})
             idempotent: RequestKey | None = None
             if op.idempotency_key is not None and _is_mutation(op):
                 claimed = await for_request(context, op.idempotency_key, op.query, op.variables, op.operation_name)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.utils.str_converters import to_camel_case
 
+from rapport.compiled import direct
 from rapport.compiled.json_sql import global_id
 from rapport.ids import new_id, to_global_id
 from rapport.schema.declarations import Computed, Entity, Resolved
@@ -339,3 +340,39 @@ async def test_money_and_reference_custom_values(rapport: App, tenant: Tenant) -
     assert custom["C"]["referrer"] is None  # its target was deleted: a dangling reference reads as null
     assert custom["D"]["referrer"]["name"] == "B kept"
     assert custom["B kept"] == {"price": None, "referrer": None}
+
+
+async def test_customer_summary_is_answered_directly_and_alike(
+    rapport: App, demo: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered: list[bool] = []
+    original = direct.answer
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    ids = [n["id"] for n in (await demo.data("{ customers(first: 30) { nodes { id } } }"))["customers"]["nodes"]]
+    monkeypatch.setattr(direct, "answer", spy)
+    query = """query($id: ID!, $other: ID!) {
+      s: customerSummary(id: $id) { __typename id name tier lifecycleStage currency lifetimeValue orderCount
+        lastOrderAt lastInteractionAt openOpportunities openCases points balance }
+      other: customerSummary(id: $other) { name v: lifetimeValue }
+      __typename }"""
+    for customer_id in ids:
+        data, count = await both(rapport, demo, query, {"id": customer_id, "other": ids[0]})
+        assert count == 3  # authenticate, one summary statement per requested customer
+        assert data["s"]["id"] == customer_id
+    missing = to_global_id("Customer", new_id())
+    data, _ = await both(rapport, demo, query, {"id": missing, "other": to_global_id("Order", new_id())})
+    assert data["s"] is None
+    assert data["other"] is None
+    data, _ = await both(rapport, demo, query, {"id": "not an id", "other": ids[1]})
+    assert data["s"] is None
+    assert data["other"]["name"]
+    one, count = await both(rapport, demo, f'{{ customerSummary(id: "{ids[2]}") {{ name }} }}')
+    assert count == 2
+    assert one["customerSummary"]["name"]
+    assert answered
+    assert all(answered)  # every summary above was answered without the executor

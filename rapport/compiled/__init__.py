@@ -26,6 +26,7 @@ from graphql.execution.values import get_variable_values
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from rapport.compiled import direct
 from rapport.compiled.compiler import Compiler, CursorSlot, root_connections
 from rapport.compiled.json_sql import Unsupported
 from rapport.context import RequestContext
@@ -37,8 +38,24 @@ log = logging.getLogger("rapport.compiled")
 
 
 class CompiledReadFailed(Exception):
-    """The compiled statement failed where the resolver path might not: the request transaction is lost, so
-    the request is answered again, from the start, by the resolver path."""
+    """A compiled read (or a direct answer) failed where the resolver path might not: the request transaction
+    is lost, so the request is answered again, from the start, by the resolver path."""
+
+
+async def data(
+    tenant_schema: TenantSchema,
+    checked: Checked,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: RequestContext,
+) -> dict[str, Any] | None:
+    """``data`` of a query answered without the GraphQL executor, or None when the executor must answer it."""
+    answered = await direct.answer(tenant_schema, checked, query, variables, operation_name, context)
+    if answered is not None:
+        return answered
+    planned = plan(tenant_schema, checked, query, variables, operation_name, context)
+    return None if planned is None else await run(planned, context)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""Root fields answered without the GraphQL executor: ``customerSummary``, the small answer mobile apps poll.
+
+Its resolver already reads everything in one statement; what remained per request was graphql-core and
+strawberry completing a dozen leaf fields. Here the schema's own resolver runs and the selected leaves are
+serialised by their GraphQL types, as graphql-core would. Anything else (a nested selection, a resolver error,
+a null where the type forbids one) returns None and the executor answers the request as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    OperationType,
+    get_nullable_type,
+    get_operation_ast,
+)
+from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from sqlalchemy.exc import DBAPIError, OperationalError
+from strawberry.types.arguments import convert_arguments
+
+from rapport.context import RequestContext
+from rapport.errors import BadInput
+from rapport.limits import Checked
+from rapport.schema.prepared import validation_errors
+from rapport.schema.tenant import TenantSchema
+
+log = logging.getLogger("rapport.compiled")
+
+DIRECT = frozenset({"customerSummary"})
+
+
+class _NotDirect(Exception):
+    """The executor must answer (its answer may be an error this path does not reproduce)."""
+
+
+@dataclass(frozen=True)
+class _Info:
+    """What the direct resolvers use of strawberry's Info."""
+
+    context: RequestContext
+
+
+@lru_cache(maxsize=512)
+def may_answer(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return False
+    selections = operation.selection_set.selections
+    return all(isinstance(s, FieldNode) and s.name.value in DIRECT | {"__typename"} for s in selections) and any(
+        isinstance(s, FieldNode) and s.name.value in DIRECT for s in selections
+    )
+
+
+async def answer(
+    tenant_schema: TenantSchema,
+    checked: Checked,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: RequestContext,
+) -> dict[str, Any] | None:
+    """``data`` for a query of direct root fields, or None when the executor must answer it."""
+    if not may_answer(checked.document, operation_name):
+        return None
+    schema = tenant_schema.graphql
+    operation = checked.operation
+    if validation_errors(schema, checked.document, query, checked.hide_suggestions):
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        return None
+    fragments = {
+        d.name.value: FragmentDetails(d) for d in checked.document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    query_type = schema.query_type
+    assert query_type is not None
+    runner = _Runner(tenant_schema, fragments, coerced, checked, context)
+    data: dict[str, Any] = {}
+    try:
+        grouped = collect_fields(schema, fragments, coerced, query_type, operation).grouped_field_set
+        for key, details in grouped.items():
+            name = details[0].node.name.value
+            data[key] = query_type.name if name == "__typename" else await runner.root(query_type, name, details)
+    except _NotDirect as exc:
+        log.debug("executor path: %s", exc)
+        return None
+    return data
+
+
+@dataclass
+class _Runner:
+    tenant_schema: TenantSchema
+    fragments: dict[str, FragmentDetails]
+    variables: VariableValues
+    checked: Checked
+    context: RequestContext
+
+    async def root(self, query_type: GraphQLObjectType, name: str, details: Sequence[FieldDetails]) -> Any:
+        field_def = query_type.fields[name]
+        definition = field_def.extensions.get("strawberry-definition")
+        if definition is None or definition.base_resolver is None or len(details) != 1:
+            raise _NotDirect(name)
+        schema = self.tenant_schema.schema
+        raw = get_argument_values(field_def, details[0].node, self.variables)
+        kwargs = convert_arguments(
+            raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry, config=schema.config
+        )
+        try:
+            value = await definition.base_resolver.wrapped_func(info=_Info(self.context), **kwargs)
+        except OperationalError:
+            raise  # a timeout or a lost connection is answered as on every path
+        except DBAPIError as exc:
+            from rapport.compiled import CompiledReadFailed
+
+            raise CompiledReadFailed from exc  # the transaction is lost: answered again, from the start
+        except BadInput as exc:
+            raise _NotDirect(str(exc)) from exc
+        if value is None:
+            return None
+        object_type = get_nullable_type(field_def.type)
+        if not isinstance(object_type, GraphQLObjectType):
+            raise _NotDirect(name)
+        return self._leaves(value, object_type, details)
+
+    def _leaves(self, value: Any, object_type: GraphQLObjectType, details: Sequence[FieldDetails]) -> dict[str, Any]:
+        names = _python_names(self.tenant_schema, object_type)
+        selected = collect_subfields(
+            self.tenant_schema.graphql,
+            self.fragments,
+            self.variables,
+            self.checked.operation,
+            object_type,
+            list(details),
+        ).grouped_field_set
+        out: dict[str, Any] = {}
+        for key, sub in selected.items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                out[key] = object_type.name
+                continue
+            field_type = object_type.fields[name].type
+            leaf = get_nullable_type(field_type)
+            item = getattr(value, names[name])
+            if item is None:
+                if isinstance(field_type, GraphQLNonNull):
+                    raise _NotDirect(f"null {name}")
+                out[key] = None
+            elif isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+                out[key] = leaf.serialize(item)
+            else:
+                raise _NotDirect(f"{object_type.name}.{name} is not a leaf")
+        return out
+
+
+def _python_names(tenant_schema: TenantSchema, object_type: GraphQLObjectType) -> Mapping[str, str]:
+    """GraphQL field name -> attribute of the strawberry type's instances."""
+    definition = object_type.extensions.get("strawberry-definition")
+    if definition is None:
+        raise _NotDirect(object_type.name)
+    converter = tenant_schema.schema.config.name_converter
+    return {converter.get_graphql_name(f): f.python_name for f in definition.fields}
