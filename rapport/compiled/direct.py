@@ -32,7 +32,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from strawberry.types.arguments import convert_arguments
 
 from rapport.context import RequestContext
-from rapport.errors import BadInput
 from rapport.limits import Checked
 from rapport.schema.prepared import validation_errors
 from rapport.schema.tenant import TenantSchema
@@ -111,7 +110,8 @@ class _Runner:
     async def root(self, query_type: GraphQLObjectType, name: str, details: Sequence[FieldDetails]) -> Any:
         field_def = query_type.fields[name]
         definition = field_def.extensions.get("strawberry-definition")
-        if definition is None or definition.base_resolver is None or len(details) != 1:
+        if definition is None or definition.base_resolver is None or definition.extensions or len(details) != 1:
+            # Field extensions (role permissions) run only in the executor: such fields are never direct.
             raise _NotDirect(name)
         schema = self.tenant_schema.schema
         raw = get_argument_values(field_def, details[0].node, self.variables)
@@ -126,7 +126,7 @@ class _Runner:
             from rapport.compiled import CompiledReadFailed
 
             raise CompiledReadFailed from exc  # the transaction is lost: answered again, from the start
-        except BadInput as exc:
+        except Exception as exc:  # BadInput or a bug: the executor reports it as it always does
             raise _NotDirect(str(exc)) from exc
         if value is None:
             return None
@@ -159,7 +159,10 @@ class _Runner:
                     raise _NotDirect(f"null {name}")
                 out[key] = None
             elif isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                out[key] = leaf.serialize(item)
+                try:
+                    out[key] = leaf.serialize(item)
+                except Exception as exc:  # the executor reports a value its type refuses
+                    raise _NotDirect(f"{object_type.name}.{name}: {exc}") from exc
             else:
                 raise _NotDirect(f"{object_type.name}.{name} is not a leaf")
         return out
