@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.utils.str_converters import to_camel_case
 
+from bench.scenarios import NESTED_QUERY
 from rapport.compiled import direct
 from rapport.compiled.json_sql import global_id
 from rapport.ids import new_id, to_global_id
@@ -32,23 +33,6 @@ from rapport.seed import DEMO_SLUG, demo_token, seed_demo
 from rapport.tenants import find_tenant
 from tests.conftest import App, Tenant, resolver_path
 from tests.factories import insert_customers
-
-NESTED = """
-query Nested($after: String) {
-  customers(first: 20, after: $after) {
-    nodes {
-      id name email
-      contacts(first: 5) { nodes { id name title email } }
-      orders(first: 5) {
-        nodes {
-          id orderNumber status orderedAt total
-          items { id position quantity unitPrice lineTotal product { id sku name unitPrice } }
-        }
-      }
-      interactions(first: 10) { nodes { id channel direction occurredAt subject } }
-    }
-  }
-}"""
 
 
 async def both(rapport: App, tenant: Tenant, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -78,7 +62,7 @@ async def demo(rapport: App, owner_engine: AsyncEngine, http: Any) -> AsyncItera
 
 
 async def test_nested_graph_is_one_statement_and_matches_the_resolvers(rapport: App, demo: Tenant) -> None:
-    data, count = await both(rapport, demo, NESTED)
+    data, count = await both(rapport, demo, NESTED_QUERY)
     customers = data["customers"]["nodes"]
     assert len(customers) == 20
     assert any(c["orders"]["nodes"] and c["orders"]["nodes"][0]["items"] for c in customers)

@@ -10,36 +10,21 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import (
-    ArgumentNode,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    OperationType,
-    VariableNode,
-    Visitor,
-    get_operation_ast,
-    visit,
-)
-from graphql.execution.collect_fields import FragmentDetails
-from graphql.execution.values import get_variable_values
+from graphql import ArgumentNode, DocumentNode, VariableNode, Visitor, visit
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from rapport.compiled import direct
 from rapport.compiled.compiler import Compiler, CursorSlot, root_connections
 from rapport.compiled.json_sql import Unsupported
+from rapport.compiled.operation import NOT_A_FIELD, CompiledReadFailed, prepare, query_roots
 from rapport.context import RequestContext
 from rapport.limits import Checked
-from rapport.schema.prepared import validation_errors
 from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.compiled")
 
-
-class CompiledReadFailed(Exception):
-    """A compiled read (or a direct answer) failed where the resolver path might not: the request transaction
-    is lost, so the request is answered again, from the start, by the resolver path."""
+__all__ = ["CompiledReadFailed", "data", "plan", "run"]
 
 
 async def data(
@@ -112,7 +97,7 @@ def plan(
         if params is not None:
             _plans.move_to_end(key)
             return cached, params
-    built = _build(tenant_schema, checked, query, variables, operation_name, context)
+    built = _build(tenant_schema, checked, query, variables, context)
     if built is None:
         return None
     params = built.parameters(variables)
@@ -130,23 +115,19 @@ def _build(
     checked: Checked,
     query: str,
     variables: dict[str, Any],
-    operation_name: str | None,
     context: RequestContext,
 ) -> Plan | None:
-    document = checked.document
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation != OperationType.QUERY:
+    prepared = prepare(tenant_schema, checked, query, variables)
+    if prepared is None:
         return None
-    schema = tenant_schema.graphql
-    if validation_errors(schema, document, query, checked.hide_suggestions):
-        return None
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-    if isinstance(coerced, list):
-        return None
-    fragments = {
-        d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    compiler = Compiler(tenant_schema.schema, fragments, coerced, operation, context.tenant_id, context.custom_fields)
+    compiler = Compiler(
+        tenant_schema.schema,
+        prepared.fragments,
+        prepared.variables,
+        prepared.operation,
+        context.tenant_id,
+        context.custom_fields,
+    )
     try:
         statement = compiler.statement()
     except Unsupported as exc:
@@ -155,17 +136,16 @@ def _build(
     return Plan(statement, tuple(compiler.cursor_slots))
 
 
-@lru_cache(maxsize=512)
 def _may_compile(document: DocumentNode, operation_name: str | None) -> bool:
     """Whether every root field of the query is a list the compiler renders: anything else (figures, ``node``,
     a mutation) goes to the resolvers at once, without building, and failing, a statement per request."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation != OperationType.QUERY:
+    roots = query_roots(document, operation_name)
+    if roots is None:
         return False
-    roots = root_connections()
-    names = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    lists = root_connections()
+    names = [n for n in roots if n != NOT_A_FIELD]
     # Without a list to read, the resolvers answer with no SQL at all (``{ __typename }``).
-    return any(n in roots for n in names) and all(n == "__typename" or n in roots for n in names)
+    return any(n in lists for n in names) and all(n == "__typename" or n in lists for n in names)
 
 
 @lru_cache(maxsize=512)

@@ -11,29 +11,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
-    OperationType,
     get_nullable_type,
-    get_operation_ast,
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy.exc import DBAPIError, OperationalError
 from strawberry.types.arguments import convert_arguments
 
+from rapport.compiled.operation import CompiledReadFailed, prepare, query_roots
 from rapport.context import RequestContext
 from rapport.limits import Checked
-from rapport.schema.prepared import validation_errors
 from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.compiled")
@@ -52,15 +47,9 @@ class _Info:
     context: RequestContext
 
 
-@lru_cache(maxsize=512)
 def may_answer(document: DocumentNode, operation_name: str | None) -> bool:
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation != OperationType.QUERY:
-        return False
-    selections = operation.selection_set.selections
-    return all(isinstance(s, FieldNode) and s.name.value in DIRECT | {"__typename"} for s in selections) and any(
-        isinstance(s, FieldNode) and s.name.value in DIRECT for s in selections
-    )
+    roots = query_roots(document, operation_name)
+    return roots is not None and set(roots) <= DIRECT | {"__typename"} and not DIRECT.isdisjoint(roots)
 
 
 async def answer(
@@ -74,22 +63,18 @@ async def answer(
     """``data`` for a query of direct root fields, or None when the executor must answer it."""
     if not may_answer(checked.document, operation_name):
         return None
+    prepared = prepare(tenant_schema, checked, query, variables)
+    if prepared is None:
+        return None
     schema = tenant_schema.graphql
-    operation = checked.operation
-    if validation_errors(schema, checked.document, query, checked.hide_suggestions):
-        return None
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
-    if isinstance(coerced, list):
-        return None
-    fragments = {
-        d.name.value: FragmentDetails(d) for d in checked.document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     query_type = schema.query_type
     assert query_type is not None
-    runner = _Runner(tenant_schema, fragments, coerced, checked, context)
+    runner = _Runner(tenant_schema, prepared.fragments, prepared.variables, checked, context)
     data: dict[str, Any] = {}
     try:
-        grouped = collect_fields(schema, fragments, coerced, query_type, operation).grouped_field_set
+        grouped = collect_fields(
+            schema, prepared.fragments, prepared.variables, query_type, prepared.operation
+        ).grouped_field_set
         for key, details in grouped.items():
             name = details[0].node.name.value
             data[key] = query_type.name if name == "__typename" else await runner.root(query_type, name, details)
@@ -123,8 +108,6 @@ class _Runner:
         except OperationalError:
             raise  # a timeout or a lost connection is answered as on every path
         except DBAPIError as exc:
-            from rapport.compiled import CompiledReadFailed
-
             raise CompiledReadFailed from exc  # the transaction is lost: answered again, from the start
         except Exception as exc:  # BadInput or a bug: the executor reports it as it always does
             raise _NotDirect(str(exc)) from exc
