@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -258,28 +258,26 @@ class Compiler:
         args = self._arguments(field_def, details)
         paging = "pageInfo" in names
         page = self._page(entity, args, parent, after_variable, cursors="edges" in names or paging, lookahead=paging)
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
         joins = Joins()
-        for key, sub in selected.items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, sql_string(connection_type.name)))
-            elif name == "nodes":
-                node = self._object(entity, page.rows, _list_item(connection_type.fields[name]), sub, joins)
-                pairs.append((key, page.aggregate(node)))
-            elif name == "edges":
-                edge = self._edge(entity, page.rows, _list_item(connection_type.fields[name]), sub, joins)
-                pairs.append((key, page.aggregate(edge)))
-            elif name == "pageInfo":
-                info_type = get_nullable_type(connection_type.fields[name].type)
-                assert isinstance(info_type, GraphQLObjectType)
-                pairs.append((key, self._page_info(page, info_type, sub)))
-            elif name == "totalCount":
-                pairs.append((key, page.count))
-            else:
-                raise Unsupported(f"connection field {name}")
+
+        def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
+            if name == "nodes":
+                return page.aggregate(
+                    self._object(entity, page.rows, _list_item(connection_type.fields[name]), sub, joins)
+                )
+            if name == "edges":
+                return page.aggregate(
+                    self._edge(entity, page.rows, _list_item(connection_type.fields[name]), sub, joins)
+                )
+            if name == "pageInfo":
+                return self._page_info(page, _object_type(connection_type.fields[name]), sub)
+            if name == "totalCount":
+                return page.count
+            raise Unsupported(f"connection field {name}")
+
+        built = _json_object(connection_type, selected, value)
         # HAVING makes it one group, so an empty page is still one row (and its totalCount is 0, not null).
-        return select(_object(pairs)).select_from(joins.onto(page.rows)).having(true()).scalar_subquery()
+        return select(built).select_from(joins.onto(page.rows)).having(true()).scalar_subquery()
 
     def _page(
         self,
@@ -335,40 +333,30 @@ class Compiler:
         details: Sequence[FieldDetails],
         joins: Joins,
     ) -> ColumnElement[Any]:
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, sub in self._subfields(edge_type, details).items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, sql_string(edge_type.name)))
-            elif name == "cursor":
-                pairs.append((key, page.c._cursor))
-            elif name == "node":
-                node_type = get_nullable_type(edge_type.fields[name].type)
-                assert isinstance(node_type, GraphQLObjectType)
-                pairs.append((key, self._object(entity, page, node_type, sub, joins)))
-            else:
-                raise Unsupported(f"edge field {name}")
-        return _object(pairs)
+        def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
+            if name == "cursor":
+                return page.c._cursor
+            if name == "node":
+                return self._object(entity, page, _object_type(edge_type.fields[name]), sub, joins)
+            raise Unsupported(f"edge field {name}")
+
+        return _json_object(edge_type, self._subfields(edge_type, details), value)
 
     def _page_info(
         self, page: _Page, info_type: GraphQLObjectType, details: Sequence[FieldDetails]
     ) -> ColumnElement[Any]:
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, sub in self._subfields(info_type, details).items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, sql_string(info_type.name)))
-            elif name == "hasNextPage":
-                pairs.append((key, func.count() > page.size))
-            elif name == "hasPreviousPage":
-                pairs.append((key, true() if page.cursor_given else false()))
-            elif name == "startCursor":
-                pairs.append((key, page.first_cursor(page.rows.c._rn)))
-            elif name == "endCursor":
-                pairs.append((key, page.first_cursor(page.rows.c._rn.desc())))
-            else:
-                raise Unsupported(f"pageInfo field {name}")
-        return _object(pairs)
+        def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
+            if name == "hasNextPage":
+                return func.count() > page.size
+            if name == "hasPreviousPage":
+                return true() if page.cursor_given else false()
+            if name == "startCursor":
+                return page.first_cursor(page.rows.c._rn)
+            if name == "endCursor":
+                return page.first_cursor(page.rows.c._rn.desc())
+            raise Unsupported(f"pageInfo field {name}")
+
+        return _json_object(info_type, self._subfields(info_type, details), value)
 
     # --- objects ----------------------------------------------------------------------------------------
     def _object(
@@ -381,20 +369,15 @@ class Compiler:
     ) -> ColumnElement[Any]:
         """The JSON object of ``row``; references are LEFT JOINed (added to ``joins``) onto the caller's FROM."""
         fields = _fields_of(entity.name)
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, sub in self._subfields(type_, details).items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, sql_string(entity.name)))
-            elif name == "id":
-                pairs.append((key, global_id(entity.name, row.c.id)))
-            elif name == "custom":
-                pairs.append((key, self._custom(entity, row, type_.fields[name], sub, joins)))
-            else:
-                declared = fields.get(name)
-                field_def = type_.fields[name]
-                pairs.append((key, self._field(declared, row, field_def, sub, joins)))
-        return _object(pairs)
+
+        def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
+            if name == "id":
+                return global_id(entity.name, row.c.id)
+            if name == "custom":
+                return self._custom(entity, row, type_.fields[name], sub, joins)
+            return self._field(fields.get(name), row, type_.fields[name], sub, joins)
+
+        return _json_object(type_, self._subfields(type_, details), value)
 
     def _field(
         self,
@@ -411,16 +394,14 @@ class Compiler:
         if isinstance(declared, Computed) and declared.columns is not None:
             return self._column_object(declared.columns, row, field_def, details)
         if isinstance(declared, Reference):
-            target = ENTITIES[declared.target]
-            referenced = target.table.alias(self._name("r"))
-            target_type = get_nullable_type(field_def.type)
-            assert isinstance(target_type, GraphQLObjectType)
             # What a record points at stays readable after it is deleted (the by-id loader's include_deleted).
-            joins.append(
-                (referenced, and_(referenced.c.tenant_id == self.tenant_id, referenced.c.id == row.c[declared.column]))
+            return self._joined(
+                ENTITIES[declared.target],
+                lambda target: and_(target.c.tenant_id == self.tenant_id, target.c.id == row.c[declared.column]),
+                _object_type(field_def),
+                details,
+                joins,
             )
-            found = self._object(target, referenced, target_type, details, joins)
-            return case((referenced.c.id.is_(None), null()), else_=found)
         if isinstance(declared, Children):
             target = ENTITIES[declared.target]
             return self._connection(target, field_def, details, parent=Parent(declared.column, row.c.id, row))
@@ -428,7 +409,6 @@ class Compiler:
             target = ENTITIES[declared.target]
             items = target.table.alias(self._name("i"))
             item_type = _list_item(field_def)
-            adapt = ClauseAdapter(items).traverse
             item_joins = Joins()
             node = self._object(target, items, item_type, details, item_joins)
             listed = (
@@ -438,7 +418,7 @@ class Compiler:
                     )
                 )
                 .select_from(item_joins.onto(items))
-                .where(adapt(base_condition(target, self.tenant_id)), items.c[declared.column] == row.c.id)
+                .where(adapt_to(items, base_condition(target, self.tenant_id)), items.c[declared.column] == row.c.id)
                 .correlate(row)
             )
             return listed.scalar_subquery()
@@ -448,14 +428,10 @@ class Compiler:
         self, columns: Mapping[str, str], row: FromClause, field_def: GraphQLField, details: Sequence[FieldDetails]
     ) -> ColumnElement[Any]:
         """An object made of the row's columns (an address), null when every one of them is."""
-        object_type = get_nullable_type(field_def.type)
-        assert isinstance(object_type, GraphQLObjectType)
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, sub in self._subfields(object_type, details).items():
-            name = sub[0].node.name.value
-            pairs.append((key, sql_string(object_type.name) if name == "__typename" else row.c[columns[name]]))
+        object_type = _object_type(field_def)
+        built = _json_object(object_type, self._subfields(object_type, details), lambda name, sub: row.c[columns[name]])
         empty = and_(*(row.c[c].is_(None) for c in columns.values()))
-        return case((empty, null()), else_=_object(pairs))
+        return case((empty, null()), else_=built)
 
     def _custom(
         self,
@@ -469,24 +445,20 @@ class Compiler:
         if not isinstance(custom_type, GraphQLObjectType):
             raise Unsupported("custom fields without a typed object")
         definitions = self._custom_of(entity)
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, sub in self._subfields(custom_type, details).items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, sql_string(custom_type.name)))
-                continue
+
+        def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
             definition = definitions.get(name)
             value_def = custom_type.fields[name]
             value_type = get_nullable_type(value_def.type)
             if definition is not None and definition.type == "REFERENCE" and isinstance(value_type, GraphQLObjectType):
-                pairs.append((key, self._custom_reference(definition, row, value_type, sub, joins)))
-            elif definition is None or value_def.resolve is not None:
+                return self._custom_reference(definition, row, value_type, sub, joins)
+            if definition is None or value_def.resolve is not None:
                 raise Unsupported(f"custom field {name}")
-            elif isinstance(value_type, GraphQLObjectType):
-                pairs.append((key, _stored_object(row.c.custom[name], value_type, self._subfields(value_type, sub))))
-            else:
-                pairs.append((key, _custom_value(row.c.custom, name, value_type)))
-        return _object(pairs)
+            if isinstance(value_type, GraphQLObjectType):
+                return _stored_object(row.c.custom[name], value_type, self._subfields(value_type, sub))
+            return _custom_value(row.c.custom, name, value_type)
+
+        return _json_object(custom_type, self._subfields(custom_type, details), value)
 
     def _custom_reference(
         self,
@@ -499,13 +471,28 @@ class Compiler:
         """The record a REFERENCE value names, LEFT JOINed: null when it is missing or deleted (dangling), as
         the resolvers' by-id loader reads it."""
         target = ENTITIES[target_of(definition)]
-        referenced = target.table.alias(self._name("r"))
         stored_id = cast(row.c.custom[definition.key].astext, PG_UUID(as_uuid=True))
-        found = and_(adapt_to(referenced, base_condition(target, self.tenant_id)), referenced.c.id == stored_id)
-        joins.append((referenced, found))
-        return case(
-            (referenced.c.id.is_(None), null()), else_=self._object(target, referenced, target_type, details, joins)
+        return self._joined(
+            target,
+            lambda found: and_(adapt_to(found, base_condition(target, self.tenant_id)), found.c.id == stored_id),
+            target_type,
+            details,
+            joins,
         )
+
+    def _joined(
+        self,
+        target: Entity,
+        condition: Callable[[FromClause], ColumnElement[bool]],
+        target_type: GraphQLObjectType,
+        details: Sequence[FieldDetails],
+        joins: Joins,
+    ) -> ColumnElement[Any]:
+        """A to-one object LEFT JOINed onto the caller's FROM on ``condition``; null when no row matches."""
+        referenced = target.table.alias(self._name("r"))
+        joins.append((referenced, condition(referenced)))
+        found = self._object(target, referenced, target_type, details, joins)
+        return case((referenced.c.id.is_(None), null()), else_=found)
 
 
 def adapt_to(alias: FromClause, condition: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -517,16 +504,13 @@ def _stored_object(
     stored: ColumnElement[Any], type_: GraphQLObjectType, fields: Mapping[str, list[FieldDetails]]
 ) -> ColumnElement[Any]:
     """A custom value stored as the object it is served as (MONEY: {"amount": "12.50", "currency": "CNY"})."""
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, sub in fields.items():
-        name = sub[0].node.name.value
-        if name == "__typename":
-            pairs.append((key, sql_string(type_.name)))
-        elif isinstance(get_nullable_type(type_.fields[name].type), GraphQLScalarType):
-            pairs.append((key, stored[name]))
-        else:
-            raise Unsupported(f"{type_.name}.{name}")
-    return case((stored.is_(None), null()), else_=_object(pairs))
+
+    def value(name: str, sub: list[FieldDetails]) -> ColumnElement[Any]:
+        if isinstance(get_nullable_type(type_.fields[name].type), GraphQLScalarType):
+            return stored[name]
+        raise Unsupported(f"{type_.name}.{name}")
+
+    return case((stored.is_(None), null()), else_=_json_object(type_, fields, value))
 
 
 def _custom_value(column: ColumnElement[Any], key: str, type_: Any) -> ColumnElement[Any]:
@@ -557,6 +541,26 @@ def _list_item(field_def: GraphQLField) -> GraphQLObjectType:
     item = get_nullable_type(listed.of_type)
     assert isinstance(item, GraphQLObjectType)
     return item
+
+
+def _object_type(field_def: GraphQLField) -> GraphQLObjectType:
+    object_type = get_nullable_type(field_def.type)
+    assert isinstance(object_type, GraphQLObjectType)
+    return object_type
+
+
+def _json_object(
+    type_: GraphQLObjectType,
+    selected: Mapping[str, list[FieldDetails]],
+    value: Callable[[str, list[FieldDetails]], ColumnElement[Any]],
+) -> ColumnElement[Any]:
+    """The selected fields as one JSON object: ``__typename`` is the type's name, every other field is
+    ``value(name, its field nodes)``, under its response key."""
+    pairs = [
+        (key, sql_string(type_.name) if sub[0].node.name.value == "__typename" else value(sub[0].node.name.value, sub))
+        for key, sub in selected.items()
+    ]
+    return _object(pairs)
 
 
 def _object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
