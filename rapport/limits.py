@@ -89,12 +89,26 @@ class Cost:
         return {"requested": min(self.requested, _JSON_SAFE_INT), "limit": self.limit}
 
 
+@dataclass(eq=False)
+class Parsed:
+    """A document parsed and its operation chosen, kept per text (with the walks measured on it).
+
+    Hashed by identity, so caches of what is derived from a document key on this: graphql-core's nodes are
+    frozen dataclasses that hash their whole tree on every lookup (5% of a small request's CPU once)."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    # Per limit settings: (variable values a walk read, its outcome), at most _WALKS_PER_DOCUMENT.
+    walks: dict[tuple[Any, ...], list[tuple[tuple[tuple[str, Any], ...], Checked | Rejected]]] = field(
+        default_factory=dict
+    )
+
+
 @dataclass
 class Checked:
     """A document within every limit: parsed once, the operation to run chosen, its cost known."""
 
-    document: DocumentNode
-    operation: OperationDefinitionNode
+    parsed: Parsed
     cost: Cost
     hide_suggestions: bool = False
     # Set when the base schema did not know a subtree (a tenant's custom fields): ``recheck`` measures again
@@ -104,8 +118,16 @@ class Checked:
     partly_unknown: bool = False
 
     @property
+    def document(self) -> DocumentNode:
+        return self.parsed.document
+
+    @property
+    def operation(self) -> OperationDefinitionNode:
+        return self.parsed.operation
+
+    @property
     def is_mutation(self) -> bool:
-        return self.operation.operation == OperationType.MUTATION
+        return self.parsed.operation.operation == OperationType.MUTATION
 
 
 # The checked document of the request being executed (read by ``rapport.schema.prepared.PreparedDocument``).
@@ -146,12 +168,11 @@ def check(
         _documents.move_to_end(key)
     if isinstance(found, list):
         return Rejected([dict(e) for e in found], nothing)
-    document, operation = found
     variable_errors = list(_check_variables(variables or {}, settings.max_input_depth))
     if variable_errors:
         return Rejected(variable_errors, nothing)
     try:
-        return _check_operation(document, operation, variables or {}, settings)
+        return _check_operation(found, variables or {}, settings)
     except RecursionError:
         # Parsing bounds nesting, but a long chain of fragments spreading each other does not nest.
         message = "The document nests selections or fragments too deeply to be checked."
@@ -160,14 +181,10 @@ def check(
 
 _CACHED_LENGTH = 20_000
 _CACHED_DOCUMENTS = 512
-_documents: OrderedDict[tuple[Any, ...], tuple[DocumentNode, OperationDefinitionNode] | list[dict[str, Any]]] = (
-    OrderedDict()
-)
+_documents: OrderedDict[tuple[Any, ...], Parsed | list[dict[str, Any]]] = OrderedDict()
 
 
-def _document(
-    query: str, operation_name: str | None, settings: Settings
-) -> tuple[DocumentNode, OperationDefinitionNode] | list[dict[str, Any]]:
+def _document(query: str, operation_name: str | None, settings: Settings) -> Parsed | list[dict[str, Any]]:
     """The parsed document and the operation to run, or what is wrong with them (client-ready errors)."""
     if len(query) > settings.max_query_length:
         message = (
@@ -201,39 +218,29 @@ def _document(
         return [_error(message, INVALID)]
     if operation.operation == OperationType.SUBSCRIPTION:
         return [_error("Subscriptions are not supported; send queries and mutations.", INVALID)]
-    return document, operation
+    return Parsed(document, operation)
 
 
-def _check_operation(
-    document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], settings: Settings
-) -> Checked | Rejected:
-    values = _variable_values(operation, variables)
+def _check_operation(parsed: Parsed, variables: Mapping[str, Any], settings: Settings) -> Checked | Rejected:
+    values = _variable_values(parsed.operation, variables)
     key = (
-        document,
-        operation,
         settings.max_cost,
         settings.max_depth,
         settings.max_aliases,
         settings.introspection,
         settings.hide_suggestions,
     )
-    walks = _walks.get(key)
-    if walks is None:
-        walks = _walks[key] = []
-        while len(_walks) > _CACHED_DOCUMENTS:
-            _walks.popitem(last=False)
-    else:
-        _walks.move_to_end(key)
+    walks = parsed.walks.setdefault(key, [])
     for read, walked in walks:
         if all(values.get(name, _UNSET) == value for name, value in read):
             return _fresh(walked, values)
     reads = _Reads(values)
-    cost, problems, unknown = _measure(_base(), document, operation, reads, settings)
+    cost, problems, unknown = _measure(_base(), parsed.document, parsed.operation, reads, settings)
     result: Checked | Rejected
     if problems:
         result = Rejected([_formatted(e, INVALID) for e in problems], cost)
     else:
-        result = Checked(document, operation, cost, settings.hide_suggestions, settings, values, unknown)
+        result = Checked(parsed, cost, settings.hide_suggestions, settings, values, unknown)
     if len(walks) < _WALKS_PER_DOCUMENT:
         walks.append((tuple((name, values.get(name, _UNSET)) for name in sorted(reads.read)), result))
     return _fresh(result, values)
@@ -265,7 +272,6 @@ def _fresh(result: Checked | Rejected, values: Mapping[str, Any]) -> Checked | R
 
 _UNSET = object()
 _WALKS_PER_DOCUMENT = 8
-_walks: OrderedDict[tuple[Any, ...], list[tuple[tuple[tuple[str, Any], ...], Checked | Rejected]]] = OrderedDict()
 
 
 def recheck(checked: Checked, schema: GraphQLSchema) -> list[GraphQLError]:

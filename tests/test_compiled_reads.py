@@ -266,16 +266,23 @@ async def test_global_ids_in_sql_are_the_api_ids(owner_engine: AsyncEngine) -> N
 
 
 def test_queries_with_other_root_fields_go_to_the_resolvers_at_once() -> None:
-    from graphql import parse
+    from graphql import get_operation_ast, parse
 
     from rapport.compiled import _may_compile
+    from rapport.limits import Parsed
 
-    assert _may_compile(parse("{ customers(first: 1) { nodes { id } } orders(first: 1) { totalCount } }"), None)
-    assert _may_compile(parse("query A { __typename customers(first: 1) { totalCount } } mutation B { x }"), "A")
-    assert not _may_compile(parse("{ __typename }"), None)  # answered without SQL by the resolvers
-    assert not _may_compile(parse('{ customerSummary(id: "x") { name } }'), None)
-    assert not _may_compile(parse("{ customers(first: 1) { totalCount } tenant { name } }"), None)
-    assert not _may_compile(parse("mutation { __typename }"), None)
+    def may_compile(query: str, operation_name: str | None = None) -> bool:
+        document = parse(query)
+        operation = get_operation_ast(document, operation_name)
+        assert operation is not None
+        return _may_compile(Parsed(document, operation))
+
+    assert may_compile("{ customers(first: 1) { nodes { id } } orders(first: 1) { totalCount } }")
+    assert may_compile("query A { __typename customers(first: 1) { totalCount } } mutation B { x }", "A")
+    assert not may_compile("{ __typename }")  # answered without SQL by the resolvers
+    assert not may_compile('{ customerSummary(id: "x") { name } }')
+    assert not may_compile("{ customers(first: 1) { totalCount } tenant { name } }")
+    assert not may_compile("mutation { __typename }")
 
 
 async def test_a_query_without_lists_runs_no_query_statement(rapport: App, demo: Tenant) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import String, bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from rapport.db import driver
+from rapport.db.driver import DriverStatement
 from rapport.ids import new_id
 from rapport.models import ApiToken, table_of
 from rapport.tenant_settings import TenantSettings
@@ -50,8 +52,6 @@ class Authenticated:
     settings: TenantSettings
 
 
-_AUTHENTICATE = text("SELECT * FROM rapport_authenticate(:tenant, :hash, :request)")
-
 # The request's statement timeout (ms; 0 leaves the database's own setting), set by the executor. It rides on
 # the authentication statement: set_config(..., true) lasts for the transaction like SET LOCAL (so it is safe
 # behind PgBouncer), and no extra round trip is needed.
@@ -63,10 +63,13 @@ def _timeout_setting() -> str | None:
     return f"{milliseconds}ms" if milliseconds > 0 else None
 
 
-_AUTHENTICATE = text(
-    "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
-    f"AS statement_timeout FROM ({_AUTHENTICATE.text}) AS authenticated"
-).bindparams(bindparam("timeout", callable_=_timeout_setting, type_=String))
+# Every request sends it: straight to the driver (rapport/db/driver.py).
+_AUTHENTICATE = DriverStatement.of(
+    text(
+        "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
+        "AS statement_timeout FROM rapport_authenticate(:tenant, :hash, :request)"
+    ).bindparams(bindparam("timeout", type_=String))
+)
 
 
 async def authenticate(conn: AsyncConnection, token: str, request_id: str | None = None) -> Authenticated | None:
@@ -75,8 +78,8 @@ async def authenticate(conn: AsyncConnection, token: str, request_id: str | None
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id}
-    row = (await conn.execute(_AUTHENTICATE, params)).first()
+    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, "timeout": _timeout_setting()}
+    row = await driver.first(conn, _AUTHENTICATE, params)
     if row is None:
         return None
     return Authenticated(

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import ArgumentNode, DocumentNode, VariableNode, Visitor, visit
+from graphql import ArgumentNode, VariableNode, Visitor, visit
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -19,7 +19,7 @@ from rapport.compiled.compiler import Compiler, CursorSlot, root_connections
 from rapport.compiled.json_sql import Unsupported
 from rapport.compiled.operation import NOT_A_FIELD, CompiledReadFailed, prepare, query_roots
 from rapport.context import RequestContext
-from rapport.limits import Checked
+from rapport.limits import Checked, Parsed
 from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.compiled")
@@ -78,10 +78,10 @@ def plan(
     Statements are cached per tenant, document and variables, except variables used only as ``after``
     cursors: their sort values are bound as parameters, so paging through a list reuses one statement.
     """
-    if not _may_compile(checked.document, operation_name):
+    if not _may_compile(checked.parsed):
         return None
     variables = variables or {}
-    cursor_variables = _cursor_variables(checked.document, operation_name)
+    cursor_variables = _cursor_variables(checked.parsed)
     # A cursor's value is bound late, but whether one is given at all changes the statement.
     shape = {k: (v is not None) if k in cursor_variables else v for k, v in variables.items()}
     key = (
@@ -136,10 +136,10 @@ def _build(
     return Plan(statement, tuple(compiler.cursor_slots))
 
 
-def _may_compile(document: DocumentNode, operation_name: str | None) -> bool:
+def _may_compile(parsed: Parsed) -> bool:
     """Whether every root field of the query is a list the compiler renders: anything else (figures, ``node``,
     a mutation) goes to the resolvers at once, without building, and failing, a statement per request."""
-    roots = query_roots(document, operation_name)
+    roots = query_roots(parsed)
     if roots is None:
         return False
     lists = root_connections()
@@ -149,7 +149,7 @@ def _may_compile(document: DocumentNode, operation_name: str | None) -> bool:
 
 
 @lru_cache(maxsize=512)
-def _cursor_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
+def _cursor_variables(parsed: Parsed) -> frozenset[str]:
     """Variables used only as ``after`` arguments (documents are cached by the limits, so this is too)."""
     as_cursor: set[str] = set()
     elsewhere: set[str] = set()
@@ -167,7 +167,7 @@ def _cursor_variables(document: DocumentNode, operation_name: str | None) -> fro
         def enter_variable_definition(self, node: Any, *_: Any) -> Any:
             return self.SKIP
 
-    visit(document, Uses())
+    visit(parsed.document, Uses())
     return frozenset(as_cursor - elsewhere)
 
 

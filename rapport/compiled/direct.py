@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    DocumentNode,
     GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -28,7 +27,7 @@ from strawberry.types.arguments import convert_arguments
 
 from rapport.compiled.operation import CompiledReadFailed, prepare, query_roots
 from rapport.context import RequestContext
-from rapport.limits import Checked
+from rapport.limits import Checked, Parsed
 from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.compiled")
@@ -47,8 +46,8 @@ class _Info:
     context: RequestContext
 
 
-def may_answer(document: DocumentNode, operation_name: str | None) -> bool:
-    roots = query_roots(document, operation_name)
+def may_answer(parsed: Parsed) -> bool:
+    roots = query_roots(parsed)
     return roots is not None and set(roots) <= DIRECT | {"__typename"} and not DIRECT.isdisjoint(roots)
 
 
@@ -61,7 +60,7 @@ async def answer(
     context: RequestContext,
 ) -> dict[str, Any] | None:
     """``data`` for a query of direct root fields, or None when the executor must answer it."""
-    if not may_answer(checked.document, operation_name):
+    if not may_answer(checked.parsed):
         return None
     prepared = prepare(tenant_schema, checked, query, variables)
     if prepared is None:

@@ -7,18 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    OperationDefinitionNode,
-    OperationType,
-    get_operation_ast,
-)
+from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, OperationType
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
 
-from rapport.limits import Checked
+from rapport.limits import Checked, Parsed
 from rapport.schema.prepared import validation_errors
 from rapport.schema.tenant import TenantSchema
 
@@ -31,10 +24,10 @@ class CompiledReadFailed(Exception):
 
 
 @lru_cache(maxsize=512)
-def query_roots(document: DocumentNode, operation_name: str | None) -> tuple[str, ...] | None:
+def query_roots(parsed: Parsed) -> tuple[str, ...] | None:
     """The root field names of the operation (``NOT_A_FIELD`` for a fragment); None when it is no query."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation != OperationType.QUERY:
+    operation = parsed.operation
+    if operation.operation != OperationType.QUERY:
         return None
     return tuple(s.name.value if isinstance(s, FieldNode) else NOT_A_FIELD for s in operation.selection_set.selections)
 

@@ -10,10 +10,13 @@ waits for abandoned statements before it decides to commit.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 
 
 class RequestConnection(AsyncConnection):
@@ -22,13 +25,16 @@ class RequestConnection(AsyncConnection):
     async def execute(
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> CursorResult[Any]:
-        task = asyncio.ensure_future(super().execute(statement, parameters, execution_options=execution_options))
+        return await self.shielded(super().execute(statement, parameters, execution_options=execution_options))
+
+    async def shielded(self, statement: Awaitable[T]) -> T:
+        """Run a statement in a task of its own (see above); also for those sent straight to the driver."""
+        task = asyncio.ensure_future(statement)
         if self._pending is None:
             self._pending = set()
         self._pending.add(task)
         task.add_done_callback(self._done)
-        result: CursorResult[Any] = await asyncio.shield(task)
-        return result
+        return await asyncio.shield(task)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         if self._pending is not None:

@@ -30,6 +30,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from rapport.context import RequestContext
+from rapport.db import driver
+from rapport.db.driver import DriverStatement
 from rapport.resolvers.mutations.order import REVENUE_STATUSES
 from rapport.tenant_settings import LifecycleRules
 
@@ -210,30 +212,32 @@ async def load_rfm(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> list[R
     return [by_id.get(i) for i in customer_ids]
 
 
-SUMMARY_SQL = text(
-    f"""
-    SELECT c.name, f.*
-      FROM customers c
-      JOIN ({FIGURES_SQL.text}) f ON f.id = c.id
-     WHERE c.tenant_id = :tenant AND c.id = :id AND c.deleted_at IS NULL
-    """
-).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+# The statement behind customerSummary, which mobile apps poll: straight to the driver (rapport/db/driver.py).
+SUMMARY = DriverStatement.of(
+    text(
+        f"""
+        SELECT c.name, f.*
+          FROM customers c
+          JOIN ({FIGURES_SQL.text}) f ON f.id = c.id
+         WHERE c.tenant_id = :tenant AND c.id = :id AND c.deleted_at IS NULL
+        """
+    ).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+)
 
 
 async def load_summary(ctx: RequestContext, customer_id: uuid.UUID) -> tuple[str, CustomerFiguresValue] | None:
     """The customer's name and figures in one statement; None when there is no such (live) customer."""
-    row = (
-        await ctx.conn.execute(
-            SUMMARY_SQL,
-            {
-                "ids": [customer_id],
-                "id": customer_id,
-                "tenant": ctx.tenant_id,
-                "currency": ctx.settings.currency,
-                "revenue": list(REVENUE_STATUSES),
-            },
-        )
-    ).first()
+    row = await driver.first(
+        ctx.conn,
+        SUMMARY,
+        {
+            "ids": [customer_id],
+            "id": customer_id,
+            "tenant": ctx.tenant_id,
+            "currency": ctx.settings.currency,
+            "revenue": list(REVENUE_STATUSES),
+        },
+    )
     if row is None:
         return None
     return row.name, _value(row, ctx, dt.datetime.now(dt.UTC))
