@@ -6,11 +6,12 @@ clear the affected loaders.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import fields, is_dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, and_, func, select
@@ -46,6 +47,23 @@ def freeze(value: Any) -> Hashable:
     return text
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose callers may be cancelled one by one.
+
+    Every caller of a key awaits one cached future. When a field fails, graphql-core cancels the sibling
+    resolvers still running, and a resolver cancelled while awaiting that future cancels the future itself:
+    every other field waiting for the same record then got a CancelledError, which is no Exception, so it
+    escaped execution and failed the whole request. Each caller awaits its own shield of the future instead.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     def __init__(self, ctx: RequestContext) -> None:
         self._ctx = ctx
@@ -54,7 +72,7 @@ class Loaders:
     def _get(self, key: Hashable, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=load)
+            loader = self._loaders[key] = SharedLoader(load_fn=load)
         return loader
 
     def clear(self) -> None:
