@@ -235,7 +235,8 @@ class Executor:
         charge: bool = True,
         stale_is_retried: bool = False,
     ) -> Outcome:
-        async with RequestConnection(self.engine) as conn, conn.begin() as transaction:
+        request_connection = RequestConnection(self.engine)
+        async with request_connection as conn, conn.begin() as transaction:
             try:
                 auth = await authenticate(conn, token, request_id)
             except DBAPIError as exc:
@@ -285,9 +286,10 @@ class Executor:
                     return Outcome(claimed.status, claimed.body)
                 idempotent = claimed
             try:
-                result = await tenant_schema.schema.execute(
-                    op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
-                )
+                with request_connection.executing():
+                    result = await tenant_schema.schema.execute(
+                        op.query, variable_values=op.variables, context_value=context, operation_name=op.operation_name
+                    )
             except CannotGetOperationTypeError as exc:
                 # strawberry raises (instead of reporting) when operationName selects nothing.
                 await transaction.rollback()

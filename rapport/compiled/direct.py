@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -23,6 +24,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy.exc import DBAPIError, OperationalError
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types.arguments import convert_arguments
 
 from rapport.compiled.operation import CompiledReadFailed, prepare, query_roots
@@ -118,7 +120,9 @@ class _Runner:
         return self._leaves(value, object_type, details)
 
     def _leaves(self, value: Any, object_type: GraphQLObjectType, details: Sequence[FieldDetails]) -> dict[str, Any]:
-        names = _python_names(self.tenant_schema, object_type)
+        names = _python_names(object_type, self.tenant_schema.schema.config.name_converter)
+        if names is None:
+            raise _NotDirect(object_type.name)
         selected = collect_subfields(
             self.tenant_schema.graphql,
             self.fragments,
@@ -150,10 +154,10 @@ class _Runner:
         return out
 
 
-def _python_names(tenant_schema: TenantSchema, object_type: GraphQLObjectType) -> Mapping[str, str]:
-    """GraphQL field name -> attribute of the strawberry type's instances."""
+@lru_cache(maxsize=256)
+def _python_names(object_type: GraphQLObjectType, converter: NameConverter) -> Mapping[str, str] | None:
+    """GraphQL field name -> attribute of the strawberry type's instances (None: not a strawberry type)."""
     definition = object_type.extensions.get("strawberry-definition")
     if definition is None:
-        raise _NotDirect(object_type.name)
-    converter = tenant_schema.schema.config.name_converter
+        return None
     return {converter.get_graphql_name(f): f.python_name for f in definition.fields}

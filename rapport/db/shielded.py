@@ -5,12 +5,17 @@ while its statement is on the wire makes psycopg abort the query and close the c
 the request (other fields, the commit) would fail as if the database had gone away. Here each statement
 runs in a task of its own: cancelling the resolver abandons the wait, not the statement, and the executor
 waits for abandoned statements before it decides to commit.
+
+Only statements sent while graphql-core executes need this (``executing()``): before it (authentication) and
+on the ways around it (compiled reads, direct answers) nothing cancels a statement, and a task per statement
+costs CPU on every request.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import CursorResult
@@ -21,6 +26,16 @@ T = TypeVar("T")
 
 class RequestConnection(AsyncConnection):
     _pending: set[asyncio.Task[Any]] | None = None
+    _executing = False
+
+    @contextmanager
+    def executing(self) -> Iterator[None]:
+        """While graphql-core executes the operation: statements are shielded from its cancellations."""
+        self._executing = True
+        try:
+            yield
+        finally:
+            self._executing = False
 
     async def execute(
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
@@ -28,7 +43,10 @@ class RequestConnection(AsyncConnection):
         return await self.shielded(super().execute(statement, parameters, execution_options=execution_options))
 
     async def shielded(self, statement: Awaitable[T]) -> T:
-        """Run a statement in a task of its own (see above); also for those sent straight to the driver."""
+        """Run a statement in a task of its own while graphql-core executes (see above); also for those sent
+        straight to the driver."""
+        if not self._executing:
+            return await statement
         task = asyncio.ensure_future(statement)
         if self._pending is None:
             self._pending = set()
