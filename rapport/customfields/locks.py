@@ -14,10 +14,14 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+from rapport.db import driver
+from rapport.db.driver import DriverStatement
+
+# Every write that sets custom values sends these two: straight to the driver (rapport/db/driver.py).
+_SHARED = DriverStatement.of(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))"))
 # A separate statement: a statement's snapshot is taken when it starts, so a version read in the locking
 # statement would predate a definition change the lock waited for, and a stale writer would pass.
-_VERSION = text("SELECT schema_version FROM tenants WHERE id = :tenant")
+_VERSION = DriverStatement.of(text("SELECT schema_version FROM tenants WHERE id = :tenant"))
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -28,8 +32,10 @@ def _entity_key(tenant_id: uuid.UUID, entity: str) -> str:
 async def lock_for_values(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> int:
     """Take the shared lock for writing ``entity``'s custom values; returns the schema_version as it is once
     the lock is held (after any definition change the lock waited for has committed)."""
-    await conn.execute(_SHARED, {"key": _entity_key(tenant_id, entity)})
-    return int((await conn.execute(_VERSION, {"tenant": tenant_id})).scalar_one())
+    await driver.first(conn, _SHARED, {"key": _entity_key(tenant_id, entity)})
+    row = await driver.first(conn, _VERSION, {"tenant": tenant_id})
+    assert row is not None  # the request's own tenant
+    return int(row.schema_version)
 
 
 async def lock_for_definitions(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> None:

@@ -14,7 +14,8 @@ cancelled half-way, like any other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +46,34 @@ class DriverStatement:
 
 
 async def first(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
-    """The first row (attributes by column name, like SQLAlchemy's rows), or None."""
+    """The first row (attributes by column name, like SQLAlchemy's rows), or None (also for commands)."""
     if isinstance(conn, RequestConnection):
         return await conn.shielded(_first(conn, statement.sql, params))
     return await _first(conn, statement.sql, params)
+
+
+_SAVEPOINT = DriverStatement("SAVEPOINT rapport_write")
+_RELEASE = DriverStatement("RELEASE SAVEPOINT rapport_write")
+_ROLLBACK_TO = DriverStatement("ROLLBACK TO SAVEPOINT rapport_write")
+
+
+@asynccontextmanager
+async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
+    """A savepoint around a write: released when the block ends, rolled back to when it raises.
+
+    SQLAlchemy's ``begin_nested`` sends the same statements through its execution layer; every write pays for
+    two. Savepoints of one name nest (RELEASE and ROLLBACK TO act on the latest), so one name serves all; a
+    savepoint rolled back to is released too, or an enclosing one's RELEASE would end it instead.
+    """
+    await first(conn, _SAVEPOINT, {})
+    try:
+        yield
+    except Exception:
+        if not conn.invalidated:
+            await first(conn, _ROLLBACK_TO, {})
+            await first(conn, _RELEASE, {})
+        raise
+    await first(conn, _RELEASE, {})
 
 
 async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> Any | None:
@@ -59,8 +84,8 @@ async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> 
     assert sync is not None
     sync.dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
     try:
-        await cursor.execute(sql, params)
-        return await cursor.fetchone()
+        await cursor.execute(sql, params or None)
+        return await cursor.fetchone() if cursor.description is not None else None
     except psycopg.Error as exc:
         lost = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
         if lost:

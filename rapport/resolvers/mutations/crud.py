@@ -28,6 +28,7 @@ from rapport.customfields.types.base import FieldValueError
 from rapport.customfields.types.reference import target_of
 from rapport.customfields.uniqueness import check_unique
 from rapport.customfields.values import ValueProblem, apply_custom_values, input_of
+from rapport.db import driver
 from rapport.errors import UserErrorCode
 from rapport.idempotency import KeyArgument, idempotent_write
 from rapport.ids import from_global_id, new_id, to_global_id
@@ -225,7 +226,7 @@ async def _write(
     """Run one write (and ``then`` with its record) in a savepoint; constraint violations and refusals become
     userErrors and undo the savepoint."""
     try:
-        async with ctx.conn.begin_nested():
+        async with driver.savepoint(ctx.conn):
             row = (await ctx.conn.execute(statement)).first()
             if row is not None and then is not None:
                 await then(row)
