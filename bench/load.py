@@ -1,8 +1,10 @@
 """The load driver: a fixed number of concurrent clients for a fixed time, in its own process.
 
 Run as ``python -m bench.load SPEC.json`` (the harness pins it to a CPU the server does not use). Each
-client sends a request, waits for the answer, and sends the next (a closed loop). Requests started during
-the warm-up are not counted. At the start and end of the measured window the driver reads the CPU time of
+client sends a request, waits for the answer, and sends the next (a closed loop). With a ``rate`` in the spec
+requests start on a fixed schedule instead, whatever the answers (an open loop, like many independent mobile
+clients), so latency is measured at that throughput rather than at saturation. Requests started during the
+warm-up are not counted. At the start and end of the measured window the driver reads the CPU time of
 the API process and of PostgreSQL, and the server's ``/metrics`` counters, so the figures cover exactly the
 measured requests. The HTTP client is a minimal HTTP/1.1 keep-alive client on asyncio streams: it costs far
 less CPU than a general-purpose client, so the driver stays ahead of the server.
@@ -93,6 +95,65 @@ async def closed_loop(
 
     sampling = asyncio.create_task(sampler())
     await asyncio.gather(*(client(c) for c in range(concurrency)))
+    await sampling
+    return timings, readings["start"], readings["end"], duration
+
+
+async def open_loop(
+    call: Call,
+    rate: float,
+    slots: int,
+    warmup: float,
+    duration: float,
+    read_window: Callable[[], Awaitable[Window]],
+) -> tuple[Timings, Window, Window, float]:
+    """Start ``rate`` requests per second for ``warmup + duration`` seconds on up to ``slots`` connections.
+
+    Latency counts from when a request was due, not from when a connection was free to send it: a server
+    that falls behind shows in the figures instead of slowing the schedule down (no coordinated omission).
+    """
+    timings = Timings()
+    loop_start = time.perf_counter()
+    window_start = loop_start + warmup
+    window_end = window_start + duration
+    readings: dict[str, Window] = {}
+    free: asyncio.Queue[int] = asyncio.Queue()
+    for slot in range(slots):
+        free.put_nowait(slot)
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(due: float, n: int) -> None:
+        slot = await free.get()
+        try:
+            problem = await call(slot, n)
+        finally:
+            free.put_nowait(slot)
+        if due >= window_start:
+            if problem is None:
+                timings.latencies.append(time.perf_counter() - due)
+            else:
+                timings.errors += 1
+                timings.first_error = timings.first_error or problem
+
+    async def sampler() -> None:
+        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
+        readings["start"] = await read_window()
+        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
+        readings["end"] = await read_window()
+
+    sampling = asyncio.create_task(sampler())
+    interval, n = 1 / rate, 0
+    due = loop_start
+    while due < window_end:
+        now = time.perf_counter()
+        while due <= now and due < window_end:  # a late wake-up starts every request due by now
+            task = asyncio.create_task(one(due, n))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            n += 1
+            due = loop_start + n * interval
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    await asyncio.gather(*running)
     await sampling
     return timings, readings["start"], readings["end"], duration
 
@@ -224,7 +285,13 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         window.counters = parse_metrics(text)
         return window
 
-    result = summarise(*await closed_loop(call, spec["concurrency"], spec["warmup"], spec["duration"], read_window))
+    if spec.get("rate"):
+        run = open_loop(call, spec["rate"], spec["concurrency"], spec["warmup"], spec["duration"], read_window)
+    else:
+        run = closed_loop(call, spec["concurrency"], spec["warmup"], spec["duration"], read_window)
+    result = summarise(*await run)
+    if spec.get("rate"):
+        result["rate"] = spec["rate"]
     for connection in [*connections, metrics_connection]:
         await connection.close()
     return result

@@ -66,6 +66,24 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "target": entry.get("target"),
             }
         )
+        paced = entry.get("paced")
+        if paced:
+            errors = paced.get("errors") or 0
+            made.append(
+                {
+                    "scenario": f"{name} at {paced['rate']:,.0f}/s" + (f" ({errors} errors)" if errors else ""),
+                    "rps": paced.get("rps"),
+                    "p50_ms": paced.get("p50_ms"),
+                    "p99_ms": paced.get("p99_ms"),
+                    "app_cpu_ms": paced.get("app_cpu_ms"),
+                    "pg_cpu_ms": paced.get("pg_cpu_ms"),
+                    "sql_per_request": paced.get("sql_per_request"),
+                    "floor_rps": None,
+                    "floor_p50_ms": None,
+                    "ratio": None,
+                    "target": "open loop: requests start on a fixed schedule",
+                }
+            )
     return made
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import PGDialectAsync_psycopg
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +29,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from rapport.db.shielded import RequestConnection
 
+TUPLES_OK = ExecStatus.TUPLES_OK
 _DIALECT = PGDialectAsync_psycopg()  # type: ignore[no-untyped-call]
 
 
@@ -77,15 +79,20 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
 
 
 async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> Any | None:
-    raw = await conn.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    cursor = driver.cursor(row_factory=namedtuple_row)
     sync = conn.sync_connection
     assert sync is not None
+    # A valid connection's pooled connection is an attribute away; AsyncConnection.get_raw_connection() hops
+    # through a greenlet in case it must reconnect.
+    raw = sync.connection if not sync.invalidated else await conn.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    cursor = driver.cursor(row_factory=namedtuple_row)
     sync.dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
     try:
         await cursor.execute(sql, params or None)
-        return await cursor.fetchone() if cursor.description is not None else None
+        # A command (SAVEPOINT) has no rows to fetch; checked on the result, not on ``description``, which builds
+        # a column object per column.
+        result = cursor.pgresult
+        return await cursor.fetchone() if result is not None and result.status == TUPLES_OK else None
     except psycopg.Error as exc:
         lost = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
         if lost:

@@ -37,8 +37,14 @@ from rapport.tenant_settings import LifecycleRules
 
 ZERO = decimal.Decimal("0.00")
 
-FIGURES_SQL = text(
-    """
+# Revenue statuses are constants: written into the statements, not bound (array parameters cost CPU to send).
+assert all(status.isalpha() and status.isupper() for status in REVENUE_STATUSES)
+_REVENUE = "(" + ", ".join(f"'{status}'" for status in REVENUE_STATUSES) + ")"
+
+
+def _figures_sql(customers: str) -> str:
+    """The figures of the customers ``customers`` yields (a row source of ids, named p(id))."""
+    return f"""
     SELECT p.id,
            coalesce(o.order_count, 0) AS order_count,
            coalesce(o.revenue, 0) AS revenue,
@@ -51,14 +57,14 @@ FIGURES_SQL = text(
            coalesce(a.balance, 0) AS balance,
            coalesce(a.points_earned, 0) AS points_earned,
            t.id AS tier_id, t.name AS tier_name
-      FROM unnest(:ids) AS p(id)
+      FROM {customers} AS p(id)
       LEFT JOIN LATERAL (
         SELECT count(*) AS order_count,
                sum(total) FILTER (WHERE currency = :currency) AS revenue,
                count(*) FILTER (WHERE currency = :currency) AS revenue_count,
                min(ordered_at) AS first_at, max(ordered_at) AS last_at
           FROM orders
-         WHERE tenant_id = :tenant AND customer_id = p.id AND deleted_at IS NULL AND status = ANY(:revenue)
+         WHERE tenant_id = :tenant AND customer_id = p.id AND deleted_at IS NULL AND status IN {_REVENUE}
       ) o ON true
       LEFT JOIN LATERAL (
         SELECT max(occurred_at) AS last_at FROM interactions
@@ -83,15 +89,17 @@ FIGURES_SQL = text(
          ORDER BY rank DESC LIMIT 1
       ) t ON true
     """
-).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+
+
+FIGURES_SQL = text(_figures_sql("unnest(:ids)")).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
 
 RFM_SQL = text(
-    """
+    f"""
     WITH stats AS (
       SELECT o.customer_id, max(o.ordered_at) AS last_at, count(*) AS n, sum(o.total) AS m
         FROM orders o JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id
        WHERE o.tenant_id = :tenant AND o.deleted_at IS NULL AND c.deleted_at IS NULL
-         AND o.status = ANY(:revenue) AND o.currency = :currency
+         AND o.status IN {_REVENUE} AND o.currency = :currency
        GROUP BY o.customer_id
     ), scored AS (
       SELECT customer_id,
@@ -190,7 +198,6 @@ async def load_figures(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> li
             "ids": customer_ids,
             "tenant": ctx.tenant_id,
             "currency": ctx.settings.currency,
-            "revenue": list(REVENUE_STATUSES),
         },
     )
     now = dt.datetime.now(dt.UTC)
@@ -205,7 +212,6 @@ async def load_rfm(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> list[R
             "ids": customer_ids,
             "tenant": ctx.tenant_id,
             "currency": ctx.settings.currency,
-            "revenue": list(REVENUE_STATUSES),
         },
     )
     by_id = {row.customer_id: RfmValue(row.recency, row.frequency, row.monetary) for row in rows}
@@ -218,10 +224,10 @@ SUMMARY = DriverStatement.of(
         f"""
         SELECT c.name, f.*
           FROM customers c
-          JOIN ({FIGURES_SQL.text}) f ON f.id = c.id
+          JOIN ({_figures_sql("(SELECT CAST(:id AS uuid))")}) f ON f.id = c.id
          WHERE c.tenant_id = :tenant AND c.id = :id AND c.deleted_at IS NULL
         """
-    ).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+    )
 )
 
 
@@ -231,11 +237,9 @@ async def load_summary(ctx: RequestContext, customer_id: uuid.UUID) -> tuple[str
         ctx.conn,
         SUMMARY,
         {
-            "ids": [customer_id],
             "id": customer_id,
             "tenant": ctx.tenant_id,
             "currency": ctx.settings.currency,
-            "revenue": list(REVENUE_STATUSES),
         },
     )
     if row is None:
