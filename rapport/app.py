@@ -20,6 +20,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from rapport import metrics
 from rapport.config import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from rapport.customfields.indexes import IndexBuilder
+from rapport.db import driver
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
 from rapport.execution import Executor, Operation, error, unauthenticated
@@ -158,7 +159,7 @@ class AppState:
     async def start(self) -> None:
         if self.database is None:
             self.database = open_database(self.settings)
-        engine = self.database.app_engine(self.settings)
+        engine = self.database.app_engine(self.settings, **driver.REQUEST_ENGINE_OPTIONS)
         metrics.count_statements(engine)
         # Index DDL needs the table owner; builds run in the background, after the change commits.
         self.owner_engine = self.database.owner_engine()

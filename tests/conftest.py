@@ -130,6 +130,15 @@ async def http(rapport: App) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
+async def app_role_engine(settings: Settings, database: Database) -> AsyncIterator[AsyncEngine]:
+    """The app role's connections as SQL sees them (transactions begun by the driver), for tests of the
+    database's own walls; requests run on the executor's engine, whose transactions start in authentication."""
+    engine = database.app_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
 async def owner_engine(database: Database) -> AsyncIterator[AsyncEngine]:
     engine = database.owner_engine()
     yield engine

@@ -63,7 +63,7 @@ def _timeout_setting() -> str | None:
     return f"{milliseconds}ms" if milliseconds > 0 else None
 
 
-# Every request sends it: straight to the driver (rapport/db/driver.py).
+# Every request sends it, first: straight to the driver (rapport/db/driver.py), with the BEGIN.
 _AUTHENTICATE = DriverStatement.of(
     text(
         "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
@@ -79,7 +79,7 @@ async def authenticate(conn: AsyncConnection, token: str, request_id: str | None
     if tenant_id is None:
         return None
     params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, "timeout": _timeout_setting()}
-    row = await driver.first(conn, _AUTHENTICATE, params)
+    row = await driver.begin_with(conn, _AUTHENTICATE, params)
     if row is None:
         return None
     return Authenticated(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import PGDialectAsync_psycopg
 from sqlalchemy.exc import DBAPIError
@@ -54,6 +54,21 @@ async def first(conn: AsyncConnection, statement: DriverStatement, params: Mappi
     return await _first(conn, statement.sql, params)
 
 
+async def begin_with(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+    """Start the transaction and run ``statement`` in one round trip; its first row, or None.
+
+    The request engine's connections are in autocommit mode (``REQUEST_ENGINE_OPTIONS``), so psycopg sends no
+    BEGIN of its own before a request's first statement, a round trip of its own every request. Here BEGIN
+    goes with that statement, both in one message (parameters bound client-side). On a connection that begins
+    transactions itself, or is already in one, this is ``first``.
+    """
+    return await _first(conn, statement.sql, params, begin=True)
+
+
+# For the engine requests run on: every request transaction is started by ``begin_with`` (authentication).
+REQUEST_ENGINE_OPTIONS: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+
+
 _SAVEPOINT = DriverStatement("SAVEPOINT rapport_write")
 _RELEASE = DriverStatement("RELEASE SAVEPOINT rapport_write")
 _ROLLBACK_TO = DriverStatement("ROLLBACK TO SAVEPOINT rapport_write")
@@ -78,17 +93,26 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
     await first(conn, _RELEASE, {})
 
 
-async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> Any | None:
+async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any], begin: bool = False) -> Any | None:
     sync = conn.sync_connection
     assert sync is not None
     # A valid connection's pooled connection is an attribute away; AsyncConnection.get_raw_connection() hops
     # through a greenlet in case it must reconnect.
     raw = sync.connection if not sync.invalidated else await conn.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    cursor = driver.cursor(row_factory=namedtuple_row)
+    begin = begin and driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+    if begin:
+        cursor: psycopg.AsyncCursor[Any] = psycopg.AsyncClientCursor(driver, row_factory=namedtuple_row)
+        sql = "BEGIN; " + sql
+    else:
+        cursor = driver.cursor(row_factory=namedtuple_row)
     sync.dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
     try:
         await cursor.execute(sql, params or None)
+        if begin:
+            cursor.nextset()  # past BEGIN's result
+            if driver.info.transaction_status != TransactionStatus.INTRANS:
+                raise psycopg.InternalError("BEGIN did not start a transaction")
         # A command (SAVEPOINT) has no rows to fetch; checked on the result, not on ``description``, which builds
         # a column object per column.
         result = cursor.pgresult

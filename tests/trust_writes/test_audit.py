@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.tenants import issue_token
-from tests.conftest import App, Tenant
+from tests.conftest import Tenant
 from tests.domain import helpers
 from tests.trust_writes.support import ERRORS, audit, changes, create_customer, rows, uuid_of
 
@@ -191,9 +191,11 @@ async def test_other_tenants_entries_are_invisible(tenant: Tenant, other_tenant:
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'UPDATE'", "DELETE FROM audit_log"])
-async def test_audit_rows_are_append_only_for_the_app_role(rapport: App, tenant: Tenant, statement: str) -> None:
+async def test_audit_rows_are_append_only_for_the_app_role(
+    app_role_engine: AsyncEngine, tenant: Tenant, statement: str
+) -> None:
     await create_customer(tenant, "Append Only")
-    async with rapport.engine.connect() as conn:
+    async with app_role_engine.connect() as conn:
         transaction = await conn.begin()
         assert (await conn.execute(text("SELECT current_user"))).scalar_one() == "rapport_app"
         await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant.id)})
@@ -204,12 +206,12 @@ async def test_audit_rows_are_append_only_for_the_app_role(rapport: App, tenant:
         await transaction.rollback()
 
 
-async def test_the_erase_function_is_narrow(rapport: App, tenant: Tenant) -> None:
+async def test_the_erase_function_is_narrow(app_role_engine: AsyncEngine, tenant: Tenant) -> None:
     """The privileged history scrubber works only for an erased customer of the caller's own tenant."""
     customer = await create_customer(tenant, "Not Erased")
     call = text("SELECT rapport_erase_customer_history(:c, ARRAY['Not Erased'])")
     for tenant_setting in (str(tenant.id), ""):
-        async with rapport.engine.connect() as conn:
+        async with app_role_engine.connect() as conn:
             transaction = await conn.begin()
             await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": tenant_setting})
             with pytest.raises(DBAPIError) as refused:
