@@ -54,6 +54,7 @@ class Options:
     scenarios: tuple[str, ...] = tuple(SCENARIOS)
     floor: bool = True
     fresh: bool = False
+    rate: float | None = None  # replaces the open-loop rate of scenarios that have one (0: no open-loop run)
     data_dir: Path = Path(".rapport/bench")
     results_dir: Path = RESULTS_DIR
     extra: dict[str, Any] = field(default_factory=dict)
@@ -290,13 +291,14 @@ def _run_scenario(
         },
         workdir,
     )
-    if scenario.paced:
+    paced = scenario.paced if options.rate is None or not scenario.paced else options.rate
+    if paced:
         entry["paced"] = _drive(
             "bench.load",
             {
                 **common,
                 "concurrency": PACED_CONNECTIONS,
-                "rate": scenario.paced,
+                "rate": paced,
                 "host": "127.0.0.1",
                 "port": server.port,
                 "token": data.token,

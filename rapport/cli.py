@@ -328,6 +328,10 @@ def bench(
     seed: Annotated[int, typer.Option(help="Seed of the data generator and the request variants.")] = 42,
     floor: Annotated[bool, typer.Option(help="Also time the hand-written SQL floor of each read scenario.")] = True,
     fresh: Annotated[bool, typer.Option(help="Delete the embedded bench database and load it again.")] = False,
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Requests/s of the open-loop latency run of summary (default 1000; 0 skips it)."),
+    ] = None,
 ) -> None:
     """Benchmark the API (from a source checkout): load a preset, serve it, drive each scenario, print the table."""
     import importlib
@@ -351,5 +355,6 @@ def bench(
         floor=floor,
         fresh=fresh,
         data_dir=root / ".rapport" / "bench",
+        rate=rate,
     )
     run.run(options, console)

@@ -29,8 +29,10 @@ class Settings(BaseSettings):
     app_role: str = Field(default="rapport_app", description="The non-owner role requests run as.")
     data_dir: Path = Field(default=Path(".rapport"), description="Where the embedded database keeps its data.")
 
-    pool_size: int = 10
-    pool_max_overflow: int = 10
+    # A fixed pool (decision 24): an overflow connection is closed when it is returned, so bursts past the pool
+    # opened a PostgreSQL backend per request.
+    pool_size: int = 20
+    pool_max_overflow: int = 0
     pool_timeout_s: float = 5.0
     connect_timeout_s: float = 5.0
 
