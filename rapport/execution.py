@@ -10,8 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationType, parse
-from graphql.error import GraphQLSyntaxError
+from graphql import GraphQLError
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -174,15 +173,13 @@ class Executor:
         document = limits.CURRENT.set(checked)
         timeout = tokens.statement_timeout_ms.set(self.settings.statement_timeout_ms)
         try:
-            return await self._answer(token, op, allow_mutations=True)
+            return await self._answer(token, op)
         finally:
             tokens.statement_timeout_ms.reset(timeout)
             limits.CURRENT.reset(document)
 
-    async def _answer(self, token: str | None, op: Operation, allow_mutations: bool) -> Outcome:
+    async def _answer(self, token: str | None, op: Operation) -> Outcome:
         request_id = uuid.uuid4().hex[:16]
-        if not allow_mutations and _is_mutation(op):
-            return Outcome(405, {"errors": [error("Mutations must be sent with POST.", "METHOD_NOT_ALLOWED")]})
         if not token:
             return unauthenticated()
         compiled = self.settings.compiled_reads
@@ -280,7 +277,7 @@ class Executor:
                 if data is not None:
                     return Outcome(200, {"data": data})
             idempotent: RequestKey | None = None
-            if op.idempotency_key is not None and _is_mutation(op):
+            if op.idempotency_key is not None and checked is not None and checked.is_mutation:
                 claimed = await for_request(context, op.idempotency_key, op.query, op.variables, op.operation_name)
                 if isinstance(claimed, RequestReplay):  # a retry (or a misused key): answer without executing
                     return Outcome(claimed.status, claimed.body)
@@ -368,19 +365,6 @@ def _outcome_label(outcome: Outcome) -> str:
     if outcome.status == 200:
         return "errors" if outcome.body.get("errors") else "ok"
     return {401: "unauthenticated", 429: "rate_limited", 503: "unavailable"}.get(outcome.status, "bad_request")
-
-
-def _is_mutation(op: Operation) -> bool:
-    try:
-        document = parse(op.query)
-    except GraphQLSyntaxError:
-        return False
-    for definition in document.definitions:
-        operation = getattr(definition, "operation", None)
-        name = getattr(getattr(definition, "name", None), "value", None)
-        if operation == OperationType.MUTATION and (op.operation_name is None or op.operation_name == name):
-            return True
-    return False
 
 
 def _writes() -> bool:
