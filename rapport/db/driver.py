@@ -96,6 +96,10 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
 async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any], begin: bool = False) -> Any | None:
     sync = conn.sync_connection
     assert sync is not None
+    if not sync.in_transaction():
+        # What SQLAlchemy's own execute does (autobegin; no I/O): its commit() and rollback() then end the
+        # transaction psycopg begins here.
+        sync.begin()
     # A valid connection's pooled connection is an attribute away; AsyncConnection.get_raw_connection() hops
     # through a greenlet in case it must reconnect.
     raw = sync.connection if not sync.invalidated else await conn.get_raw_connection()

@@ -1,0 +1,89 @@
+"""Statements sent straight to psycopg (rapport/db/driver.py) behave as SQLAlchemy's would for their callers."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg import errors as pg_errors
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DataError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from rapport.db import driver
+from rapport.db.driver import DriverStatement
+from tests.conftest import App
+
+DIVIDE = DriverStatement.of(text("SELECT 1 / :by AS quotient"))
+
+
+async def _values(conn: AsyncConnection) -> list[int]:
+    return list((await conn.execute(text("SELECT v FROM driver_test ORDER BY v"))).scalars())
+
+
+def test_only_fixed_texts_are_accepted() -> None:
+    with pytest.raises(ValueError, match="fixed text"):
+        DriverStatement.of(text("SELECT 1 WHERE 1 IN :ids").bindparams(bindparam("ids", expanding=True)))
+
+
+async def test_rows_read_like_sqlalchemy_rows_and_listeners_see_the_statement(rapport: App) -> None:
+    async with rapport.engine.connect() as conn:
+        with rapport.sql.capture() as statements:
+            row = await driver.first(conn, DIVIDE, {"by": 1})
+        assert row is not None
+        assert row.quotient == 1
+        assert row[0] == 1
+        assert statements == [DIVIDE.sql]
+        assert await driver.first(conn, DriverStatement.of(text("SELECT 1 WHERE false")), {}) is None
+
+
+async def test_a_failure_is_raised_as_sqlalchemy_raises_it(app_role_engine: AsyncEngine) -> None:
+    async with app_role_engine.connect() as conn:
+        with pytest.raises(DataError) as failed:
+            await driver.first(conn, DIVIDE, {"by": 0})
+        assert isinstance(failed.value.orig, pg_errors.DivisionByZero)
+        assert not failed.value.connection_invalidated
+        assert "[SQL parameters hidden" in str(failed.value)  # statements here carry token digests
+        await conn.rollback()
+        row = await driver.first(conn, DIVIDE, {"by": 1})  # the connection is still good
+        assert row is not None
+        assert row.quotient == 1
+
+
+INSERT = DriverStatement.of(text("INSERT INTO driver_test VALUES (:v)"))
+
+
+async def _refused_write(conn: AsyncConnection, value: int) -> None:
+    async with driver.savepoint(conn):
+        await driver.first(conn, INSERT, {"v": value})
+        raise RuntimeError("refused")
+
+
+async def _nested_writes_then_a_failure(conn: AsyncConnection) -> None:
+    async with driver.savepoint(conn):
+        await driver.first(conn, INSERT, {"v": 4})
+        async with driver.savepoint(conn):
+            await driver.first(conn, INSERT, {"v": 5})
+        await driver.first(conn, DIVIDE, {"by": 0})  # fails the outer savepoint: 4 and 5 go
+
+
+async def test_savepoints_nest_and_roll_back_only_their_own_writes(app_role_engine: AsyncEngine) -> None:
+    async with app_role_engine.connect() as conn, conn.begin():
+        await conn.execute(text("CREATE TEMP TABLE driver_test (v int) ON COMMIT DROP"))
+        async with driver.savepoint(conn):
+            await driver.first(conn, INSERT, {"v": 1})
+            with pytest.raises(RuntimeError):
+                await _refused_write(conn, 2)
+            await driver.first(conn, INSERT, {"v": 3})
+        assert await _values(conn) == [1, 3]
+        with pytest.raises(DataError):
+            await _nested_writes_then_a_failure(conn)
+        assert await _values(conn) == [1, 3]
+
+
+async def test_begin_with_on_a_connection_that_begins_by_itself(app_role_engine: AsyncEngine) -> None:
+    async with app_role_engine.connect() as conn, conn.begin():
+        row = await driver.begin_with(conn, DIVIDE, {"by": 1})
+        assert row is not None
+        assert row.quotient == 1
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None
+        assert raw.driver_connection.info.transaction_status.name == "INTRANS"
