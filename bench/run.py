@@ -134,7 +134,8 @@ async def _prepare(options: Options, database: Database, base_url: str) -> Prepa
             ).scalars()
             customer_ids = list(ids)
             definitions = {d.key: d for d in await load_definitions(conn, main.ref.id) if d.entity == "CUSTOMER"}
-            version = (await conn.execute(text("SELECT version()"))).scalar_one()
+            version = " ".join(str((await conn.execute(text("SELECT version()"))).scalar_one()).split()[:2])
+            version += " (shared_buffers " + (await conn.execute(text("SHOW shared_buffers"))).scalar_one() + ")"
             backend = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         async with engine.connect() as conn:  # their index entries too (VACUUM runs outside a transaction)
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -149,7 +150,7 @@ async def _prepare(options: Options, database: Database, base_url: str) -> Prepa
         customer_ids=customer_ids,
         definitions=definitions,
     )
-    return Prepared(load, data, " ".join(str(version).split()[:2]), _postmaster(backend))
+    return Prepared(load, data, version, _postmaster(backend))
 
 
 class Server:
@@ -329,6 +330,22 @@ def _run_scenario(
     return entry
 
 
+# PostgreSQL's default (128MB) caches a thirtieth of the medium data set, so one scenario's reads evicted the
+# next one's pages; a server for a database of this size gets a quarter of the memory, as usually advised.
+SHARED_BUFFERS = "2GB"
+
+
+def _sized(database: Database, settings: Settings) -> Database:
+    """The embedded bench cluster, restarted with ``SHARED_BUFFERS`` if it runs with less. An external database
+    (``RAPPORT_DATABASE_URL``) is its operator's to size; the results name the setting either way."""
+    server = database.server
+    if server is None or f" {SHARED_BUFFERS}" in server.psql("SHOW shared_buffers;"):
+        return database
+    server.psql(f"ALTER SYSTEM SET shared_buffers = '{SHARED_BUFFERS}';")
+    database.close()  # stops the cluster when this process was its only user (otherwise the setting waits)
+    return open_database(settings)
+
+
 def run(options: Options, console: Console | None = None) -> dict[str, Any]:
     """Run the harness; returns the results (also printed, and written as JSON)."""
     console = console or Console()
@@ -348,7 +365,7 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
     elif options.fresh:
         raise SystemExit("--fresh removes the embedded bench database; with RAPPORT_DATABASE_URL, use a new database")
     started = dt.datetime.now(dt.UTC)
-    database = open_database(settings)
+    database = _sized(open_database(settings), settings)
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
     try:
         from rapport.cli import migrate_database
