@@ -330,8 +330,9 @@ def _run_scenario(
     return entry
 
 
-# PostgreSQL's default (128MB) caches a thirtieth of the medium data set, so one scenario's reads evicted the
-# next one's pages; a server for a database of this size gets a quarter of the memory, as usually advised.
+# PostgreSQL's default (128MB) caches a thirtieth of the medium data set (4.4 GB), so one scenario's reads
+# evicted the next one's pages. 2GB holds the scenarios' working set and stays under the usual advice of a
+# quarter of the memory, on this 24 GB machine and smaller ones.
 SHARED_BUFFERS = "2GB"
 
 
