@@ -330,9 +330,8 @@ def _run_scenario(
     return entry
 
 
-# PostgreSQL's default (128MB) caches a thirtieth of the medium data set (4.4 GB), so one scenario's reads
-# evicted the next one's pages. 2GB holds the scenarios' working set and stays under the usual advice of a
-# quarter of the memory, on this 24 GB machine and smaller ones.
+# PostgreSQL's default (128MB) caches a thirtieth of the medium data set (4.4 GB): not how a server for this
+# database would run. 2GB stays under the usual advice of a quarter of the memory on machines of 8 GB and more.
 SHARED_BUFFERS = "2GB"
 
 
