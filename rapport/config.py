@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     app_role: str = Field(default="rapport_app", description="The non-owner role requests run as.")
     data_dir: Path = Field(default=Path(".rapport"), description="Where the embedded database keeps its data.")
 
-    # A fixed pool (decision 24): an overflow connection is closed when it is returned, so bursts past the pool
+    # A fixed pool (decision 28): an overflow connection is closed when it is returned, so bursts past the pool
     # opened a PostgreSQL backend per request.
     pool_size: int = 20
     pool_max_overflow: int = 0

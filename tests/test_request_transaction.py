@@ -1,4 +1,4 @@
-"""Every request runs in one transaction, begun by the authentication statement itself (decision 23): the
+"""Every request runs in one transaction, begun by the authentication statement itself (decision 27): the
 request engine's connections are in autocommit mode, so nothing else may start it. That a failing request
 keeps none of its writes is tested in test_mutation_atomicity."""
 

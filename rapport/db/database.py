@@ -36,7 +36,7 @@ class Database:
             "max_overflow": settings.pool_max_overflow,
             "pool_timeout": settings.pool_timeout_s,
             # No ping before each request: the executor retries a request whose first statement finds its
-            # pooled connection closed (decision 22).
+            # pooled connection closed (decision 26).
             "pool_pre_ping": False,
             "connect_args": {
                 "connect_timeout": max(1, int(settings.connect_timeout_s)),

@@ -2,7 +2,7 @@
 
 Every request authenticates, and the answers mobile apps poll (``customerSummary``) need one more statement.
 SQLAlchemy's Core execution (compiled-cache lookup, greenlet hand-off, result metadata) cost about 0.25 ms of
-CPU per statement there, a third of the whole request (decision 23). These statements have fixed texts, so
+CPU per statement there, a third of the whole request (decision 27). These statements have fixed texts, so
 SQLAlchemy compiles each once, for psycopg, and it runs on the same psycopg connection, inside the same
 transaction, as everything else the request sends.
 
