@@ -58,6 +58,42 @@ def cpu_reading(app_pid: int | None, postmaster_pid: int | None) -> Window:
     )
 
 
+class _Run:
+    """The clock of one run: requests started (or due) inside the measured window are counted, and the
+    readings are taken at its start and end."""
+
+    def __init__(self, warmup: float, duration: float, read_window: Callable[[], Awaitable[Window]]) -> None:
+        self.timings = Timings()
+        self.duration = duration
+        self.started = time.perf_counter()
+        self.window_start = self.started + warmup
+        self.window_end = self.window_start + duration
+        self._read_window = read_window
+
+    def record(self, started: float, problem: str | None) -> None:
+        if started < self.window_start:
+            return
+        if problem is None:
+            self.timings.latencies.append(time.perf_counter() - started)
+        else:
+            self.timings.errors += 1
+            self.timings.first_error = self.timings.first_error or problem
+
+    async def around(self, load: Awaitable[None]) -> tuple[Timings, Window, Window, float]:
+        """Run ``load`` while reading the window's start and end."""
+
+        async def sample() -> tuple[Window, Window]:
+            await asyncio.sleep(max(0.0, self.window_start - time.perf_counter()))
+            first = await self._read_window()
+            await asyncio.sleep(max(0.0, self.window_end - time.perf_counter()))
+            return first, await self._read_window()
+
+        sampling = asyncio.create_task(sample())
+        await load
+        first, last = await sampling
+        return self.timings, first, last, self.duration
+
+
 async def closed_loop(
     call: Call,
     concurrency: int,
@@ -66,37 +102,18 @@ async def closed_loop(
     read_window: Callable[[], Awaitable[Window]],
 ) -> tuple[Timings, Window, Window, float]:
     """Run ``concurrency`` clients for ``warmup + duration`` seconds; count requests started in the window."""
-    timings = Timings()
-    loop_start = time.perf_counter()
-    window_start = loop_start + warmup
-    window_end = window_start + duration
-    readings: dict[str, Window] = {}
+    run = _Run(warmup, duration, read_window)
 
     async def client(c: int) -> None:
         n = c
-        while True:
-            started = time.perf_counter()
-            if started >= window_end:
-                return
-            problem = await call(c, n)
-            if started >= window_start:
-                if problem is None:
-                    timings.latencies.append(time.perf_counter() - started)
-                else:
-                    timings.errors += 1
-                    timings.first_error = timings.first_error or problem
+        while (started := time.perf_counter()) < run.window_end:
+            run.record(started, await call(c, n))
             n += concurrency
 
-    async def sampler() -> None:
-        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
-        readings["start"] = await read_window()
-        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
-        readings["end"] = await read_window()
+    async def clients() -> None:
+        await asyncio.gather(*(client(c) for c in range(concurrency)))
 
-    sampling = asyncio.create_task(sampler())
-    await asyncio.gather(*(client(c) for c in range(concurrency)))
-    await sampling
-    return timings, readings["start"], readings["end"], duration
+    return await run.around(clients())
 
 
 async def open_loop(
@@ -112,15 +129,10 @@ async def open_loop(
     Latency counts from when a request was due, not from when a connection was free to send it: a server
     that falls behind shows in the figures instead of slowing the schedule down (no coordinated omission).
     """
-    timings = Timings()
-    loop_start = time.perf_counter()
-    window_start = loop_start + warmup
-    window_end = window_start + duration
-    readings: dict[str, Window] = {}
+    run = _Run(warmup, duration, read_window)
     free: asyncio.Queue[int] = asyncio.Queue()
     for slot in range(slots):
         free.put_nowait(slot)
-    running: set[asyncio.Task[None]] = set()
 
     async def one(due: float, n: int) -> None:
         slot = await free.get()
@@ -128,34 +140,24 @@ async def open_loop(
             problem = await call(slot, n)
         finally:
             free.put_nowait(slot)
-        if due >= window_start:
-            if problem is None:
-                timings.latencies.append(time.perf_counter() - due)
-            else:
-                timings.errors += 1
-                timings.first_error = timings.first_error or problem
+        run.record(due, problem)
 
-    async def sampler() -> None:
-        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
-        readings["start"] = await read_window()
-        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
-        readings["end"] = await read_window()
+    async def schedule() -> None:
+        running: set[asyncio.Task[None]] = set()
+        interval, n = 1 / rate, 0
+        due = run.started
+        while due < run.window_end:
+            now = time.perf_counter()
+            while due <= now and due < run.window_end:  # a late wake-up starts every request due by now
+                task = asyncio.create_task(one(due, n))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                n += 1
+                due = run.started + n * interval
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        await asyncio.gather(*running)
 
-    sampling = asyncio.create_task(sampler())
-    interval, n = 1 / rate, 0
-    due = loop_start
-    while due < window_end:
-        now = time.perf_counter()
-        while due <= now and due < window_end:  # a late wake-up starts every request due by now
-            task = asyncio.create_task(one(due, n))
-            running.add(task)
-            task.add_done_callback(running.discard)
-            n += 1
-            due = loop_start + n * interval
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-    await asyncio.gather(*running)
-    await sampling
-    return timings, readings["start"], readings["end"], duration
+    return await run.around(schedule())
 
 
 def summarise(timings: Timings, start: Window, end: Window, duration: float) -> dict[str, Any]:

@@ -278,37 +278,19 @@ def _run_scenario(
         "duration": options.duration,
         "postmaster_pid": prepared.postmaster_pid,
     }
-    bodies = [json.dumps({"query": scenario.query, "variables": v.variables}) for v in variants]
-    entry["api"] = _drive(
-        "bench.load",
-        {
-            **common,
-            "host": "127.0.0.1",
-            "port": server.port,
-            "token": data.token,
-            "bodies": bodies,
-            "expect": scenario.expect,
-            "app_pid": server.pid,
-        },
-        workdir,
-    )
+    api = {
+        **common,
+        "host": "127.0.0.1",
+        "port": server.port,
+        "token": data.token,
+        "bodies": [json.dumps({"query": scenario.query, "variables": v.variables}) for v in variants],
+        "expect": scenario.expect,
+        "app_pid": server.pid,
+    }
+    entry["api"] = _drive("bench.load", api, workdir)
     paced = scenario.paced if options.rate is None or not scenario.paced else options.rate
     if paced:
-        entry["paced"] = _drive(
-            "bench.load",
-            {
-                **common,
-                "concurrency": PACED_CONNECTIONS,
-                "rate": paced,
-                "host": "127.0.0.1",
-                "port": server.port,
-                "token": data.token,
-                "bodies": bodies,
-                "expect": scenario.expect,
-                "app_pid": server.pid,
-            },
-            workdir,
-        )
+        entry["paced"] = _drive("bench.load", {**api, "concurrency": PACED_CONNECTIONS, "rate": paced}, workdir)
     for run in ("api", "paced"):
         if entry.get(run, {}).get("errors"):
             console.print(

@@ -36,7 +36,7 @@ async def data(
     context: RequestContext,
 ) -> dict[str, Any] | None:
     """``data`` of a query answered without the GraphQL executor, or None when the executor must answer it."""
-    answered = await direct.answer(tenant_schema, checked, query, variables, operation_name, context)
+    answered = await direct.answer(tenant_schema, checked, query, variables, context)
     if answered is not None:
         return answered
     planned = plan(tenant_schema, checked, query, variables, operation_name, context)

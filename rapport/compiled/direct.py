@@ -58,7 +58,6 @@ async def answer(
     checked: Checked,
     query: str,
     variables: dict[str, Any] | None,
-    operation_name: str | None,
     context: RequestContext,
 ) -> dict[str, Any] | None:
     """``data`` for a query of direct root fields, or None when the executor must answer it."""
