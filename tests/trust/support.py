@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,11 +23,19 @@ def settings_with(**overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def app_client(database: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A second, real app on the session database (its own engine, limits and rate limiter)."""
+async def app_client(
+    database: Database, settings: Settings, clock: Callable[[], float] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second, real app on the session database (its own engine, limits and rate limiter).
+
+    ``clock`` replaces the rate limiter's, so a test decides when buckets refill instead of the machine's speed.
+    """
     app = create_app(settings, database)
     state = app.state.rapport
     await state.start()
+    if clock is not None:
+        assert state.executor is not None
+        state.executor.rate_limiter.clock = clock
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as client:
