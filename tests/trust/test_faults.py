@@ -93,7 +93,8 @@ async def test_database_stopped_fails_fast_and_recovers_without_restart(
                 assert response.status_code == 503, response.text
                 assert codes(response) == ["SERVICE_UNAVAILABLE"]
                 assert response.headers["content-type"].startswith("application/json")
-                assert elapsed < CONNECT_TIMEOUT_S + 1, elapsed
+                # Refused connections fail at once; the margin over the connect timeout is for a busy machine.
+                assert elapsed < 3 * CONNECT_TIMEOUT_S, elapsed
             assert (await client.get("/readyz")).status_code == 503
             assert (await client.get("/healthz")).status_code == 200
             slowest_down = max(elapsed for _, elapsed in down)
@@ -190,6 +191,19 @@ async def test_connections_closed_while_idle_cost_no_request(cluster: Database, 
                 assert not codes(response), response.text
 
 
+async def waiting_on_a_lock(owner: AsyncEngine, task: asyncio.Task[Any]) -> None:
+    """Until a session waits on a lock (the request under test), however slow the machine."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert not task.done(), task.result()
+        async with owner.connect() as conn:
+            waiting = await conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
+            if waiting.scalar_one():
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the request never waited for the lock")
+
+
 async def test_an_exhausted_pool_fails_fast(cluster: Database, cluster_owner: AsyncEngine) -> None:
     token = await new_token(cluster_owner, "Faults Pool")
     settings = fault_settings(pool_size=1, pool_max_overflow=0, pool_timeout_s=1.0)
@@ -197,11 +211,12 @@ async def test_an_exhausted_pool_fails_fast(cluster: Database, cluster_owner: As
         await locker.begin()
         await locker.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
         holder = asyncio.create_task(post(client, token))  # takes the only connection and waits for the lock
-        await asyncio.sleep(0.3)
+        await waiting_on_a_lock(cluster_owner, holder)
         response, elapsed = await post(client, token, "{ __typename }")
         assert response.status_code == 503, response.text
         assert codes(response) == ["SERVICE_UNAVAILABLE"]
-        assert 1.0 <= elapsed < 2.5
+        # It waited out the pool timeout; without one it would wait for the lock, held until this test ends.
+        assert elapsed >= 1.0
         await locker.rollback()
         held, _ = await holder
         assert held.status_code == 200, held.text
