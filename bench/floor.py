@@ -111,19 +111,22 @@ SELECT coalesce(json_agg(json_build_object(
          ORDER BY id LIMIT 20) c
 """
 
-# Page 2 of (segment = X AND score >= N) by signupDate descending: a row comparison the
-# (tenant_id, signupDate, id) expression index serves backwards. signupDate is set on every bench customer.
+# Page 2 of (segment = X AND score >= N) by signupDate descending, as the best SQL under row-level security
+# writes it: the leakproof accessors (rapport.customfields.accessors) let the (tenant_id, signupDate) index
+# start the backward scan at page 1's last date; the row comparison settles ties. signupDate is set on every
+# bench customer.
 CUSTOM_FILTER = """
 SELECT coalesce(json_agg(json_build_object(
          'id', c.id, 'name', c.name,
          'custom', json_build_object('segment', %(segment)s::jsonb ->> (c.custom ->> 'segment'),
                                      'score', c.custom -> 'score', 'signupDate', c.custom -> 'signupDate'))
-         ORDER BY c.custom ->> 'signupDate' DESC, c.id DESC), '[]')
-  FROM (SELECT id, name, custom FROM customers
+         ORDER BY c.signup DESC, c.id DESC), '[]')
+  FROM (SELECT id, name, custom, rapport_custom_text(custom, 'signupDate') AS signup FROM customers
          WHERE tenant_id = %(tenant)s::uuid AND deleted_at IS NULL
-           AND custom @> %(contains)s::jsonb AND (custom ->> 'score')::bigint >= %(min_score)s::bigint
-           AND ((custom ->> 'signupDate'), id) < (%(after_date)s::text, %(after_id)s::uuid)
-         ORDER BY custom ->> 'signupDate' DESC, id DESC LIMIT 20) c
+           AND custom @> %(contains)s::jsonb AND rapport_custom_bigint(custom, 'score') >= %(min_score)s::bigint
+           AND rapport_custom_text(custom, 'signupDate') <= %(after_date)s::text
+           AND (rapport_custom_text(custom, 'signupDate'), id) < (%(after_date)s::text, %(after_id)s::uuid)
+         ORDER BY rapport_custom_text(custom, 'signupDate') DESC, id DESC LIMIT 20) c
 """
 
 FLOOR_SQL: dict[str, str] = {"summary": SUMMARY, "list50": LIST50, "nested": NESTED, "customFilter": CUSTOM_FILTER}

@@ -505,7 +505,7 @@ async def load(
         how = await ensure_indexes(engine, preset)
         async with engine.connect() as conn:
             present = await conn.execute(
-                text("SELECT indexname FROM pg_indexes WHERE tablename = 'customers' AND indexdef LIKE '%custom ->>%'")
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'customers' AND indexname LIKE 'cf\\_%'")
             )
             names = ", ".join(sorted(present.scalars())) or "none"
             index_note = f"{how}; custom-field indexes on customers: {names}"

@@ -53,6 +53,7 @@ def migrate_database(database: Database) -> None:
     """Upgrade to head, one process at a time (replicas starting together must not race)."""
     from sqlalchemy import create_engine, pool
 
+    from rapport.customfields import accessors
     from rapport.db import migrate
 
     engine = create_engine(database.owner_url, poolclass=pool.NullPool)
@@ -61,6 +62,8 @@ def migrate_database(database: Database) -> None:
             # Held until this transaction (the migration's) commits, so a waiting migrator sees the result.
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
             migrate.alembic_upgrade_on(conn)
+            # A superuser migrating a database first migrated without one makes the accessors leakproof.
+            accessors.install(conn)
             conn.commit()
     finally:
         engine.dispose()

@@ -2,8 +2,9 @@
 
 - filterable / sortable: a btree expression index ``(tenant_id, <value expression>)`` on the entity's table.
   The expression is exactly the one filters and sorts produce (``FieldType.value_expr``), so the planner
-  can use it. Indexes are named after (table, key, type) and shared by every tenant whose field has the same
-  key and type; they are never dropped automatically.
+  can use it. Indexes are named after (table, key, type) and a digest of the expression, and shared by every
+  tenant whose field has the same key and type; they are not dropped when a field stops asking for one, only
+  when a build finds one on an expression an earlier version used.
 - unique: a partial unique index per definition, ``(tenant_id, <stored text>)`` over this tenant's live rows
   that have a value. Writes also check uniqueness under an advisory lock (``uniqueness.py``), so the rule holds
   while the index is still being built.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -175,6 +177,20 @@ async def _invalid_indexes(engine: AsyncEngine, names: list[str]) -> list[str]:
         return list(found.scalars())
 
 
+async def _outdated_btrees(engine: AsyncEngine, definition: FieldDefinition) -> list[str]:
+    """Indexes for this (table, key, type) on an expression an earlier version used. Every tenant's field of
+    that key and type has the same expression, so nothing queries those any more; they only slow writes."""
+    current, pattern = btree_name(definition), f"^{_btree_base(definition)}_[0-9a-f]{{6}}$"
+    if not re.match(pattern, current):  # a shortened name has no recognisable digest: leave those alone
+        return []
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            text("SELECT relname FROM pg_class WHERE relkind = 'i' AND relname ~ :pattern AND relname <> :current"),
+            {"pattern": pattern, "current": current},
+        )
+        return list(found.scalars())
+
+
 async def build(engine: AsyncEngine, job: Pending) -> str:
     """Build the indexes one definition asks for (after dropping ``job.drop``); returns the final status."""
     if job.drop:
@@ -184,7 +200,8 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
         return "NONE" if definition is None else definition.index_status
     statements = [s for s in (btree_statement(definition), unique_statement(definition, job.tenant_id)) if s]
     if wants_btree(definition):
-        statements.insert(0, f"DROP INDEX CONCURRENTLY IF EXISTS {legacy_btree_name(definition)}")
+        outdated = [legacy_btree_name(definition), *await _outdated_btrees(engine, definition)]
+        statements[:0] = [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in outdated]
     if not statements:
         await _set_status(engine, job, "NONE")
         return "NONE"

@@ -142,27 +142,40 @@ def _bind(value: Any, key: SortKey, position: int) -> ColumnElement[Any]:
 def after_condition(keys: Sequence[SortKey], values: Sequence[Any], bind: Bind = _bind) -> ColumnElement[bool]:
     """Rows strictly after the position ``values`` in the ordering ``keys``. ``bind`` makes the SQL value of
     the sort value at a position (compiled reads bind named parameters, to reuse the statement)."""
+    bounds = [None if v is None else bind(v, k, i) for i, (k, v) in enumerate(zip(keys, values, strict=True))]
     if all(not k.nullable for k in keys) and len({k.descending for k in keys}) == 1:
         # One direction, no NULLs: a row comparison, which a composite index serves directly.
         left = tuple_(*(k.expr for k in keys))
-        right = tuple_(*(bind(v, k, i) for i, (k, v) in enumerate(zip(keys, values, strict=True))))
-        return left < right if keys[0].descending else left > right
-    return _after(list(keys), list(values), bind, 0)
+        return left < tuple_(*bounds) if keys[0].descending else left > tuple_(*bounds)
+    condition = _after(list(keys), bounds)
+    leading = _leading_range(keys[0], bounds[0])
+    return condition if leading is None else and_(leading, condition)
 
 
-def _after(keys: list[SortKey], values: list[Any], bind: Bind, position: int) -> ColumnElement[bool]:
-    key, value, rest = keys[0], values[0], keys[1:]
+def _after(keys: list[SortKey], bounds: list[ColumnElement[Any] | None]) -> ColumnElement[bool]:
+    key, bound, rest = keys[0], bounds[0], keys[1:]
     expr = key.expr
-    if value is None:
+    if bound is None:
         beyond: ColumnElement[bool] = expr.is_not(None) if key.descending else false()
         same: ColumnElement[bool] = expr.is_(None)
     else:
-        bound = bind(value, key, position)
         beyond = expr < bound if key.descending else or_(expr > bound, expr.is_(None))
         same = expr == bound
     if not rest:
         return beyond
-    return or_(beyond, and_(same, _after(rest, values[1:], bind, position + 1)))
+    return or_(beyond, and_(same, _after(rest, bounds[1:])))
+
+
+def _leading_range(key: SortKey, bound: ColumnElement[Any] | None) -> ColumnElement[bool] | None:
+    """What the position implies for the first sort key alone, as one range an index on that key can start
+    from: the OR of ``_after`` cannot be an index condition, so without it page N scans pages 1..N-1 again.
+    Redundant, so only where it holds for every row after the position: NULLs come last ascending and first
+    descending, so ascending past a value NULLs still follow, and descending past NULL every value does."""
+    if bound is None:
+        return None if key.descending else key.expr.is_(None)
+    if key.descending:
+        return key.expr <= bound
+    return None if key.nullable else key.expr >= bound
 
 
 def order_clauses(keys: Sequence[SortKey], reverse: bool = False) -> list[ColumnElement[Any]]:

@@ -22,23 +22,21 @@ from graphql import (
 from sqlalchemy import Boolean, ColumnElement, Text, and_, case, cast, false, literal_column, not_, null, or_
 from sqlalchemy.dialects.postgresql import JSONB
 
+from rapport.customfields.accessors import custom_text, json_key
 from rapport.customfields.definition import FieldDefinition
 from rapport.errors import BadInput, UserErrorCode
 from rapport.schema.filters import MAX_IN_VALUES, compare, set_operators
 
 
 def stored_text(column: ColumnElement[Any], *path: str) -> ColumnElement[Any]:
-    """``custom ->> 'key'`` (or ``custom -> 'key' ->> 'part'``) with the keys written into the SQL, not bound:
-    an expression index on ``(custom ->> 'key')`` only matches queries that spell the key the same way, and a
-    bound key would stop matching once a statement is prepared with a generic plan. Keys are camelCase
-    identifiers (checked when a field is defined), so inlining them is safe."""
-    for part in path:
-        if not part.isalnum():
-            raise ValueError(f"unsafe JSON key {part!r}")
+    """``custom ->> 'key'`` (or ``custom -> 'key' ->> 'part'``) with the keys written into the SQL, not bound
+    (see ``json_key``). Value expressions use the accessors instead where row-level security allows indexes
+    to serve them (``rapport.customfields.accessors``)."""
+    keys = [json_key(part) for part in path]
     expression: ColumnElement[Any] = column
-    for part in path[:-1]:
-        expression = expression.op("->", return_type=JSONB)(literal_column(f"'{part}'"))
-    return expression.op("->>", return_type=Text)(literal_column(f"'{path[-1]}'"))
+    for key in keys[:-1]:
+        expression = expression.op("->", return_type=JSONB)(key)
+    return expression.op("->>", return_type=Text)(keys[-1])
 
 
 def guarded_cast(text: ColumnElement[Any], pattern: str, type_: Any) -> ColumnElement[Any]:
@@ -132,8 +130,8 @@ class FieldType(ABC):
         return scope.named(self.filter_input)  # type: ignore[return-value]
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        """The typed SQL value of the field (text by default)."""
-        return stored_text(column, definition.key)
+        """The typed SQL value of the field (text by default, through the accessor indexes can serve)."""
+        return custom_text(column, definition.key)
 
     def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return self.value_expr(column, definition)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement
+from sqlalchemy import ColumnElement
 
+from rapport.customfields.accessors import custom_bigint
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
     FieldType,
     FieldValueError,
     canonical_setting,
     check_range,
-    guarded_cast,
-    stored_text,
 )
 from rapport.errors import UserErrorCode
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-# Whole numbers a bigint cast always accepts (stored values are 32-bit; other tenants' values may be anything).
-WHOLE_NUMBER = "^-?[0-9]{1,18}$"
 
 
 def check_bounds(value: Any, definition: FieldDefinition) -> None:
@@ -56,4 +53,4 @@ class IntegerType(FieldType):
         check_bounds(stored, definition)
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        return guarded_cast(stored_text(column, definition.key), WHOLE_NUMBER, BigInteger)
+        return custom_bigint(column, definition.key)

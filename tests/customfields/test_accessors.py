@@ -1,0 +1,181 @@
+"""The leakproof accessors for custom values: they never fail, and under row-level security their ranges and
+keyset bounds are index conditions (the plans are the API's own statements, planned as the API's role)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.customfields import accessors
+from rapport.customfields.definition import FieldDefinition
+from rapport.customfields.indexes import btree_name
+from tests.conftest import App, Tenant
+from tests.customfields.test_new_types import api_plan, indexed_tenant
+
+# (type, settings, the value of record n as SQL, a filter matching the last ten or so of 6,000 records)
+INDEXED: list[tuple[str, dict[str, Any], str, str]] = [
+    ("INTEGER", {}, "to_jsonb(n)", "{gte: 5990}"),
+    ("DATE", {}, "to_jsonb(to_char(date '2020-01-01' + n::int, 'YYYY-MM-DD'))", '{gte: "2036-05-20"}'),
+    ("TEXT", {}, "to_jsonb('v' || lpad(n::text, 5, '0'))", ""),  # text has no range filters
+]
+IDS = [i[0] for i in INDEXED]
+RANGES = [i for i in INDEXED if i[3]]
+
+
+def index_condition(plan: str, index: str) -> str:
+    """The Index Cond of the scan on ``index`` (empty when it has none)."""
+    lines = plan.splitlines()
+    scans = [i for i, line in enumerate(lines) if f"using {index} " in line or f"on {index} " in line]
+    assert scans, plan
+    start = scans[0]
+    for line in lines[start + 1 :]:
+        if "Index Cond:" in line:
+            return line
+        if "->" in line:
+            break
+    return ""
+
+
+async def test_the_embedded_database_has_leakproof_accessors(owner_engine: AsyncEngine) -> None:
+    async with owner_engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT proname, proleakproof, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+                "WHERE proname LIKE 'rapport_custom_%' ORDER BY proname"
+            )
+        )
+        assert [tuple(r) for r in rows] == [
+            ("rapport_custom_bigint", True, "plpgsql"),
+            ("rapport_custom_text", True, "plpgsql"),
+        ]
+
+
+ODD_DOCUMENTS = [
+    ("{}", None, None),
+    ('{"k": null}', None, None),
+    ('{"k": "high"}', "high", None),
+    ('{"k": 12}', "12", 12),
+    ('{"k": -7}', "-7", -7),
+    ('{"k": 1.5}', "1.5", None),
+    ('{"k": 1e30}', "1000000000000000000000000000000", None),
+    ('{"k": "999999999999999999"}', "999999999999999999", 999_999_999_999_999_999),
+    ('{"k": "9999999999999999999"}', "9999999999999999999", None),  # beyond bigint: NULL, never an error
+    ('{"k": [1, 2]}', "[1, 2]", None),
+    ('{"k": {"amount": "1"}}', '{"amount": "1"}', None),
+    ('{"k": true}', "true", None),
+    ("[1, 2]", None, None),
+    ('"k"', None, None),
+]
+
+
+@pytest.mark.parametrize(("document", "as_text", "as_bigint"), ODD_DOCUMENTS)
+async def test_accessors_never_fail(owner_engine: AsyncEngine, document: str, as_text: Any, as_bigint: Any) -> None:
+    """LEAKPROOF promises no error depends on the value: any JSON gives a value or NULL."""
+    async with owner_engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT rapport_custom_text(CAST(:d AS jsonb), 'k'), rapport_custom_bigint(CAST(:d AS jsonb), 'k')"
+                ),
+                {"d": document},
+            )
+        ).one()
+    assert tuple(row) == (as_text, as_bigint)
+
+
+async def test_a_migration_without_a_superuser_inlines_them_and_a_superuser_upgrades_them(
+    owner_engine: AsyncEngine,
+) -> None:
+    role = f"rapport_migrator_{uuid.uuid4().hex[:8]}"
+    async with owner_engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            for accessor in accessors.ACCESSORS:  # dropped and re-made inside this transaction only
+                await conn.execute(text(f"DROP FUNCTION {accessor.name}(jsonb, text) CASCADE"))
+            await conn.execute(text(f"CREATE ROLE {role} NOSUPERUSER"))
+            await conn.execute(text(f"GRANT CREATE ON SCHEMA public TO {role}"))
+            await conn.execute(text(f"SET LOCAL ROLE {role}"))
+            assert await conn.run_sync(accessors.install) is False
+            await conn.execute(text("RESET ROLE"))
+            languages = (
+                "SELECT DISTINCT (l.lanname, p.proleakproof)::text FROM pg_proc p "
+                "JOIN pg_language l ON l.oid = p.prolang WHERE proname LIKE 'rapport_custom_%'"
+            )
+            assert list((await conn.execute(text(languages))).scalars()) == ["(sql,f)"]
+            # Inlined, the plain versions are the expressions they stand for: same answers.
+            value = "SELECT rapport_custom_bigint('{\"k\": \"41\"}', 'k') + 1"
+            assert (await conn.execute(text(value))).scalar() == 42
+            assert await conn.run_sync(accessors.install) is True
+            assert list((await conn.execute(text(languages))).scalars()) == ["(plpgsql,t)"]
+            assert (await conn.execute(text(value))).scalar() == 42
+            assert await conn.run_sync(accessors.install) is True  # and again: nothing to do
+        finally:
+            await transaction.rollback()
+
+
+@pytest.mark.parametrize(("type_", "given", "value_sql", "operand"), RANGES, ids=[r[0] for r in RANGES])
+async def test_range_filters_are_index_conditions(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str, operand: str
+) -> None:
+    index = await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql)
+    # Sorted by the field, so the plan scans its index whatever the statistics (shared by every tenant in this
+    # table) say; the range must then be where the scan starts, not a filter on every row it reads.
+    query = (
+        f"{{ customers(first: 20, filter: {{custom: {{price: {operand}}}}}, orderBy: [{{custom: PRICE}}]) "
+        "{ nodes { name } } }"
+    )
+    for compiled in (False, True):
+        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
+        condition = index_condition(plan, index)
+        assert "rapport_custom_" in condition, plan
+        assert ">" in condition, plan
+
+
+@pytest.mark.parametrize(("type_", "given", "value_sql", "operand"), INDEXED, ids=IDS)
+async def test_a_later_page_starts_in_the_index_where_the_last_one_ended(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str, operand: str
+) -> None:
+    index = await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql)
+    first = "{ customers(first: 20, orderBy: [{custom: PRICE, direction: DESC}]) { pageInfo { endCursor } } }"
+    after = (await tenant.data(first))["customers"]["pageInfo"]["endCursor"]
+    query = (
+        f'{{ customers(first: 20, after: "{after}", orderBy: [{{custom: PRICE, direction: DESC}}]) '
+        "{ nodes { name } } }"
+    )
+    for compiled in (False, True):
+        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
+        assert f"Index Scan Backward using {index}" in plan, plan
+        assert "<=" in index_condition(plan, index), plan
+
+
+async def test_a_build_drops_the_index_of_an_earlier_expression(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="legacyScore", type="INTEGER", label="L")
+    current = btree_name(definition)
+    earlier = current[:-6] + "abc123"
+    async with owner_engine.connect() as conn:
+        await conn.execute(text(f"CREATE INDEX {earlier} ON customers (tenant_id, (custom ->> 'legacyScore'))"))
+        await conn.commit()
+    await tenant.add_field("CUSTOMER", "legacyScore", "INTEGER", sortable="true")
+    await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
+    async with owner_engine.connect() as conn:
+        names = await conn.execute(
+            text("SELECT relname FROM pg_class WHERE relname IN (:a, :b)"), {"a": earlier, "b": current}
+        )
+        assert list(names.scalars()) == [current]
+
+
+def test_keys_are_checked_before_they_are_written_into_sql() -> None:
+    from rapport.models import Customer, table_of
+
+    column = table_of(Customer).c.custom
+    with pytest.raises(ValueError, match="unsafe JSON key"):
+        accessors.custom_text(column, "x') OR true --")
+    sql = accessors.custom_bigint(column, "score").compile(compile_kwargs={"literal_binds": True})
+    assert str(sql) == "rapport_custom_bigint(customers.custom, 'score')"
