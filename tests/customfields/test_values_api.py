@@ -605,10 +605,16 @@ async def test_and_or_not_with_custom_filters(tenant: Tenant) -> None:
     assert await found({"and": [gold, five]}) == ["Gold5"]
     assert await found({"custom": {"tier": {"eq": "GOLD"}, "count": {"eq": 5}}}) == ["Gold5"]
     assert await found({"or": [gold, five]}) == ["Gold1", "Gold5", "Silver5"]
-    # `not` is plain negation: customers without a value are "not gold"; `ne` leaves them out.
-    assert await found({"not": gold}) == ["Bronze9", "Nothing", "Silver5"]
+    # As on core fields, `not` follows SQL: a customer without a tier is neither gold nor "not gold", like
+    # `ne`; `isNull` finds it.
+    assert await found({"not": gold}) == ["Bronze9", "Silver5"]
     assert await found({"custom": {"tier": {"ne": "GOLD"}}}) == ["Bronze9", "Silver5"]
-    assert await found({"not": {"or": [gold, five]}}) == ["Bronze9", "Nothing"]
+    assert await found({"not": {"or": [gold, five]}}) == ["Bronze9"]
+    assert await found({"or": [{"not": gold}, {"custom": {"tier": {"isNull": True}}}]}) == [
+        "Bronze9",
+        "Nothing",
+        "Silver5",
+    ]
     assert await found(
         {"or": [{"and": [gold, {"custom": {"count": {"gt": 2}}}]}, {"custom": {"tier": {"eq": "BRONZE"}}}]}
     ) == ["Bronze9", "Gold5"]

@@ -92,6 +92,11 @@ class FieldType(ABC):
     # Settings (beyond required/default) this type understands; anything else is refused.
     settings: ClassVar[frozenset[str]] = frozenset()
     sortable: ClassVar[bool] = True
+    # Equality (eq, ne, in) compares the value expression with the canonical stored value. Under row-level
+    # security only leakproof comparisons can use an index: the accessors' are (the btree index of a filterable
+    # field serves them), JSONB containment is not (the GIN index on `custom` never serves the app's role).
+    # Types whose value expression is not a leakproof accessor of the stored form keep containment.
+    equality_by_value: ClassVar[bool] = True
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:  # noqa: B027 (optional hook)
         """Raise ConfigProblem when settings are malformed or contradict each other; may canonicalise them
@@ -139,8 +144,8 @@ class FieldType(ABC):
     def filter_clauses(
         self, column: ColumnElement[Any], definition: FieldDefinition, filter_obj: Any
     ) -> list[ColumnElement[bool]]:
-        """Conditions for a filter input. Equality goes through JSONB containment, which the GIN index on the
-        custom column serves; ranges, text matching and isNull use the typed value expression."""
+        """Conditions for a filter input: equality as ``equality_by_value`` says; ranges and text matching on the
+        typed value expression; isNull on the key's presence."""
         clauses: list[ColumnElement[bool]] = []
         rest = _Remaining(filter_obj)
         for op, value in set_operators(filter_obj):
@@ -172,6 +177,9 @@ class FieldType(ABC):
 
     def _contains(self, column: ColumnElement[Any], definition: FieldDefinition, value: Any) -> ColumnElement[bool]:
         stored = self.to_filter_storage(value, definition)
+        if self.equality_by_value:
+            equal: ColumnElement[bool] = self.value_expr(column, definition) == stored
+            return equal
         return column.contains({definition.key: stored})
 
     def to_filter_storage(self, value: Any, definition: FieldDefinition) -> Any:

@@ -13,6 +13,7 @@ from rapport.errors import UserErrorCode
 
 class BooleanType(FieldType):
     name = "BOOLEAN"
+    equality_by_value = False  # its value expression is a cast, which is not leakproof: containment
     description = "True or false."
     scalar = "Boolean"
     filter_input = "BooleanFilter"

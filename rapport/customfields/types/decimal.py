@@ -73,6 +73,7 @@ def canonical_decimal(number: pydecimal.Decimal) -> str:
 
 class DecimalType(FieldType):
     name = "DECIMAL"
+    equality_by_value = False  # its value expression is a cast, which is not leakproof: containment
     description = 'An exact decimal number (sent and returned as a string, e.g. "12.50").'
     scalar = "Decimal"
     filter_input = "DecimalFilter"
