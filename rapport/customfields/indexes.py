@@ -35,11 +35,13 @@ from rapport.schema.entities import CUSTOMIZABLE
 
 log = logging.getLogger("rapport.indexes")
 definitions = table_of(CustomFieldDefinition)
-# Types whose filters and sorts are served by a btree on their value expression. Equality on the others
-# (selects, booleans, JSON) uses containment, which the GIN index on `custom` serves.
+# Types with a btree on their value expression. A select's serves equality (its sort follows the options'
+# order, which no index holds); booleans, JSON and multi-selects filter by containment, which under row-level
+# security no index serves (decision 29).
 BTREE_TYPES = frozenset(
     {
         "TEXT",
+        "SELECT",
         "INTEGER",
         "DECIMAL",
         "DATE",

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport.customfields import accessors
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.indexes import btree_name
+from rapport.tenants import enter_tenant
 from tests.conftest import App, Tenant
 from tests.customfields.test_new_types import api_plan, indexed_tenant
+from tests.factories import insert_customers
 
 # (type, settings, the value of record n as SQL, a filter matching the last ten or so of 6,000 records)
 INDEXED: list[tuple[str, dict[str, Any], str, str]] = [
@@ -164,6 +166,35 @@ async def test_equality_filters_are_index_conditions(
         condition = index_condition(plan, index)
         assert "rapport_custom_" in condition, plan
         assert "=" in condition.split("rapport_custom_", 1)[1], plan
+
+
+async def test_a_filterable_select_has_an_index_its_equality_uses(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any
+) -> None:
+    field = await tenant.add_field(
+        "CUSTOMER", "price", "SELECT", filterable="true", options='[{label: "Rare"}, {label: "Common"}]'
+    )
+    rare, common = (o["id"] for o in field["options"])
+    await insert_customers(owner_engine, tenant, 6000)
+    async with owner_engine.begin() as conn:
+        await enter_tenant(conn, tenant.id)
+        await conn.execute(
+            text(
+                "UPDATE customers SET custom = jsonb_build_object('price', CASE WHEN random() < 0.002 "
+                "THEN CAST(:rare AS text) ELSE CAST(:common AS text) END) WHERE tenant_id = :t"
+            ),
+            {"rare": rare, "common": common, "t": tenant.id},
+        )
+    await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
+    async with owner_engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE customers"))
+    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type="SELECT", label="Price")
+    query = "{ customers(first: 20, filter: {custom: {price: {eq: RARE}}}) { nodes { name } } }"
+    for compiled in (False, True):
+        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
+        condition = index_condition(plan, price_index(btree_name(definition)))
+        assert f"rapport_custom_text(custom, 'price'::text) = '{rare}'" in condition, plan
 
 
 @pytest.mark.parametrize(("type_", "given", "value_sql", "operand"), INDEXED, ids=IDS)

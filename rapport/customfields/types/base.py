@@ -150,18 +150,18 @@ class FieldType(ABC):
         rest = _Remaining(filter_obj)
         for op, value in set_operators(filter_obj):
             if op == "eq":
-                clauses.append(self._contains(column, definition, value))
+                clauses.append(self._equals(column, definition, value))
                 rest.drop("eq")
             elif op == "ne":
                 # Compared in canonical form like `eq` (an email differing only in case is equal); rows
                 # without a value do not match, as with `ne` on a core column.
                 present = column.has_key(definition.key)
-                clauses.append(and_(present, not_(self._contains(column, definition, value))))
+                clauses.append(and_(present, not_(self._equals(column, definition, value))))
                 rest.drop("ne")
             elif op == "in_":
                 if len(value) > MAX_IN_VALUES:
                     raise BadInput(f"`in` takes at most {MAX_IN_VALUES} values")
-                options = [self._contains(column, definition, v) for v in value]
+                options = [self._equals(column, definition, v) for v in value]
                 clauses.append(or_(*options) if options else false())
                 rest.drop("in_")
             elif op == "is_null":
@@ -175,7 +175,7 @@ class FieldType(ABC):
         """A filter operand as the value expression compares it (e.g. dates as ISO text)."""
         return value
 
-    def _contains(self, column: ColumnElement[Any], definition: FieldDefinition, value: Any) -> ColumnElement[bool]:
+    def _equals(self, column: ColumnElement[Any], definition: FieldDefinition, value: Any) -> ColumnElement[bool]:
         stored = self.to_filter_storage(value, definition)
         if self.equality_by_value:
             equal: ColumnElement[bool] = self.value_expr(column, definition) == stored
