@@ -227,8 +227,8 @@ def index_names(definition: FieldDefinition) -> list[str]:
 
 
 async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
-    """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant; READY ones whose
-    indexes are missing (dropped by hand, or renamed by an upgrade) are set PENDING again."""
+    """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant; READY or NONE ones
+    whose indexes are missing (dropped by hand, renamed or added by an upgrade) are set PENDING again."""
     jobs: list[Pending] = []
     tenants = table_of(Tenant)
     async with engine.connect() as conn:
@@ -251,7 +251,9 @@ async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
                     select(definitions).where(definitions.c.tenant_id == tenant_id, definitions.c.archived_at.is_(None))
                 )
                 for definition in map(FieldDefinition.from_row, rows):
-                    missing = definition.index_status == "READY" and not set(index_names(definition)) <= present
+                    # NONE too: a type can gain an index in an upgrade (filterable selects did).
+                    settled = definition.index_status in ("READY", "NONE")
+                    missing = settled and not set(index_names(definition)) <= present
                     if missing:
                         await conn.execute(
                             update(definitions)

@@ -240,3 +240,30 @@ def test_keys_are_checked_before_they_are_written_into_sql() -> None:
         accessors.custom_text(column, "x') OR true --")
     sql = accessors.custom_bigint(column, "score").compile(compile_kwargs={"literal_binds": True})
     assert str(sql) == "rapport_custom_bigint(customers.custom, 'score')"
+
+
+async def test_an_upgrade_builds_the_index_a_select_field_did_not_have(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    """Filterable selects had no btree before the accessors: their definitions say NONE. The API's start (or
+    `rapport index build`) finds the index missing and builds it."""
+    from rapport.customfields import indexes
+
+    await tenant.add_field("CUSTOMER", "segment", "SELECT", filterable="true", options='[{label: "A"}]')
+    await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
+    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="segment", type="SELECT", label="S")
+    name = btree_name(definition)
+    async with owner_engine.connect() as conn:  # as an earlier version left it
+        await conn.execute(text(f"DROP INDEX {name}"))
+        await enter_tenant(conn, tenant.id)
+        await conn.execute(
+            text("UPDATE custom_field_definitions SET index_status = 'NONE' WHERE tenant_id = :t AND key = 'segment'"),
+            {"t": tenant.id},
+        )
+        await conn.commit()
+    jobs = [j for j in await indexes.pending_jobs(owner_engine) if j.tenant_id == tenant.id]
+    assert len(jobs) == 1  # the segment field's, the tenant's only one
+    assert [await indexes.build(owner_engine, job) for job in jobs] == ["READY"]
+    async with owner_engine.connect() as conn:
+        found = await conn.execute(text("SELECT count(*) FROM pg_class WHERE relname = :n"), {"n": name})
+        assert found.scalar() == 1
