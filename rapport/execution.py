@@ -29,6 +29,7 @@ from rapport.customfields.indexes import IndexBuilder
 from rapport.db.shielded import RequestConnection
 from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
+from rapport.plans import plan_cache_mode
 from rapport.ratelimit import RateLimiter, retry_after_header
 from rapport.schema.cache import SchemaCache
 
@@ -172,9 +173,11 @@ class Executor:
                 return rate_limited(wait, checked.cost)
         document = limits.CURRENT.set(checked)
         timeout = tokens.statement_timeout_ms.set(self.settings.statement_timeout_ms)
+        plans = tokens.plan_cache_mode.set(plan_cache_mode(checked.parsed))
         try:
             return await self._answer(token, op)
         finally:
+            tokens.plan_cache_mode.reset(plans)
             tokens.statement_timeout_ms.reset(timeout)
             limits.CURRENT.reset(document)
 

@@ -63,12 +63,17 @@ def _timeout_setting() -> str | None:
     return f"{milliseconds}ms" if milliseconds > 0 else None
 
 
+# The request's plan_cache_mode (None leaves the database's own), set by the executor and carried the same way:
+# requests that filter rows are planned for their values (``rapport.plans``).
+plan_cache_mode: ContextVar[str | None] = ContextVar("rapport_plan_cache_mode", default=None)
+
 # Every request sends it, first: straight to the driver (rapport/db/driver.py), with the BEGIN.
 _AUTHENTICATE = DriverStatement.of(
     text(
         "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
-        "AS statement_timeout FROM rapport_authenticate(:tenant, :hash, :request)"
-    ).bindparams(bindparam("timeout", type_=String))
+        "AS statement_timeout, set_config('plan_cache_mode', coalesce(:plans, current_setting('plan_cache_mode')), "
+        "true) AS plan_cache_mode FROM rapport_authenticate(:tenant, :hash, :request)"
+    ).bindparams(bindparam("timeout", type_=String), bindparam("plans", type_=String))
 )
 
 
@@ -78,7 +83,13 @@ async def authenticate(conn: AsyncConnection, token: str, request_id: str | None
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, "timeout": _timeout_setting()}
+    params = {
+        "tenant": tenant_id,
+        "hash": digest(token),
+        "request": request_id,
+        "timeout": _timeout_setting(),
+        "plans": plan_cache_mode.get(),
+    }
     row = await driver.begin_with(conn, _AUTHENTICATE, params)
     if row is None:
         return None
