@@ -115,12 +115,28 @@ async def test_a_migration_without_a_superuser_inlines_them_and_a_superuser_upgr
                 "JOIN pg_language l ON l.oid = p.prolang WHERE proname LIKE 'rapport_custom_%'"
             )
             assert list((await conn.execute(text(languages))).scalars()) == ["(sql,f)"]
-            # Inlined, the plain versions are the expressions they stand for: same answers.
+            # Inlined, the plain versions are the expressions they stand for: same answers, and an index on
+            # the function is an index on the expression, which queries spelling either can use.
             value = "SELECT rapport_custom_bigint('{\"k\": \"41\"}', 'k') + 1"
             assert (await conn.execute(text(value))).scalar() == 42
+            await conn.execute(
+                text("CREATE INDEX accessor_probe ON customers (tenant_id, rapport_custom_text(custom, 'probe'))")
+            )
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            sorted_by = (
+                "EXPLAIN SELECT id FROM customers WHERE tenant_id = '00000000-0000-0000-0000-000000000000' "
+                "ORDER BY {} LIMIT 1"
+            )
+            for spelling in ("rapport_custom_text(custom, 'probe')", "custom ->> 'probe'"):
+                plan = "\n".join((await conn.execute(text(sorted_by.format(spelling)))).scalars())
+                assert "accessor_probe" in plan, plan
             assert await conn.run_sync(accessors.install) is True
             assert list((await conn.execute(text(languages))).scalars()) == ["(plpgsql,t)"]
             assert (await conn.execute(text(value))).scalar() == 42
+            plan = "\n".join(
+                (await conn.execute(text(sorted_by.format("rapport_custom_text(custom, 'probe')")))).scalars()
+            )
+            assert "accessor_probe" in plan, plan  # the index survives the upgrade in place
             assert await conn.run_sync(accessors.install) is True  # and again: nothing to do
         finally:
             await transaction.rollback()
