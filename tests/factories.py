@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.ids import new_id, to_global_id
-from rapport.models import Contact, Customer, User
+from rapport.models import Contact, Customer, User, table_of
 from rapport.tenants import enter_tenant
 from tests.conftest import Tenant
 
@@ -23,10 +23,11 @@ async def insert_customers(
     custom: dict[str, Any] | None = None,
 ) -> list[str]:
     """``count`` company customers (global IDs returned), each with ``contacts_each`` contacts."""
-    customers, contacts = [], []
+    customers: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
     async with engine.begin() as conn:
         await enter_tenant(conn, tenant.id)
-        users = User.__table__
+        users = table_of(User)
         owner = (await conn.execute(select(users.c.id).where(users.c.tenant_id == tenant.id))).scalars().first()
     for i in range(count):
         customer_id = new_id()
@@ -52,7 +53,7 @@ async def insert_customers(
             )
     async with engine.begin() as conn:
         await enter_tenant(conn, tenant.id)
-        await conn.execute(insert(Customer.__table__), customers)
+        await conn.execute(insert(table_of(Customer)), customers)
         if contacts:
-            await conn.execute(insert(Contact.__table__), contacts)
+            await conn.execute(insert(table_of(Contact)), contacts)
     return [to_global_id("Customer", c["id"]) for c in customers]

@@ -5,7 +5,6 @@ statements (authenticate, the query) whatever their nesting; the rest fall back 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -50,7 +49,7 @@ async def both(rapport: App, tenant: Tenant, query: str, variables: dict[str, An
 
 
 @pytest.fixture(scope="module")
-async def demo(rapport: App, owner_engine: AsyncEngine, http: Any) -> AsyncIterator[Tenant]:
+async def demo(rapport: App, owner_engine: AsyncEngine, http: Any) -> Tenant:
     async with owner_engine.begin() as conn:
         await seed_demo(conn)
         ref = await find_tenant(conn, DEMO_SLUG)

@@ -562,9 +562,9 @@ async def crowd(tenant: Tenant) -> dict[str, dict[str, Any]]:
         {"kind": "COMPANY", "name": "Bright 100% Ltd", "tags": []},
         {"kind": "PERSON", "name": "Carol_Smith", "tags": ["b2c", "lead"], "birthday": "1975-06-30"},
     ]
-    made = {}
+    made: dict[str, dict[str, Any]] = {}
     for row in rows:
-        made[row["name"]] = await create(tenant, **row)
+        made[str(row["name"])] = await create(tenant, **row)
     return made
 
 

@@ -270,7 +270,7 @@ async def test_token_naming_another_tenant_is_401(tenant: Tenant, other_tenant: 
 )
 async def test_malformed_token_is_401(tenant: Tenant, token: str) -> None:
     response = await tenant.http.post(
-        "/graphql", json={"query": COUNT}, headers={"Authorization": f"Bearer {token}".encode()}
+        "/graphql", json={"query": COUNT}, headers={b"Authorization": f"Bearer {token}".encode()}
     )
     assert_request_error(response, 401, "UNAUTHENTICATED")
 

@@ -16,7 +16,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rapport.ids import from_global_id, new_id, to_global_id
-from rapport.models import User
+from rapport.models import User, table_of
 from rapport.tenants import enter_tenant
 from tests.conftest import Tenant
 
@@ -172,7 +172,7 @@ async def test_owner_deleted_while_the_customer_is_written_is_a_user_error(
     user_id = new_id()
     async with in_tenant(owner_engine, tenant) as conn:
         await conn.execute(
-            insert(User.__table__).values(
+            insert(table_of(User)).values(
                 tenant_id=tenant.id, id=user_id, name="Leaving", email="leaving@x.example", role="MEMBER"
             )
         )
@@ -209,7 +209,7 @@ async def test_owner_deleted_while_the_customer_is_updated_is_a_user_error(
     user_id = new_id()
     async with in_tenant(owner_engine, tenant) as conn:
         await conn.execute(
-            insert(User.__table__).values(
+            insert(table_of(User)).values(
                 tenant_id=tenant.id, id=user_id, name="Leaving", email="leaving@x.example", role="MEMBER"
             )
         )
@@ -241,7 +241,7 @@ async def test_owner_deleted_during_a_multi_mutation_document_keeps_the_rest(
     user_id = new_id()
     async with in_tenant(owner_engine, tenant) as conn:
         await conn.execute(
-            insert(User.__table__).values(
+            insert(table_of(User)).values(
                 tenant_id=tenant.id, id=user_id, name="Leaving", email="leaving@x.example", role="MEMBER"
             )
         )

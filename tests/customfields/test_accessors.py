@@ -160,7 +160,7 @@ async def test_range_filters_are_index_conditions(
         assert ">" in condition, plan
 
 
-EQUALITIES = [
+EQUALITIES: list[tuple[str, dict[str, Any], str, str]] = [
     ("INTEGER", {}, "to_jsonb(n)", "{eq: 5990}"),
     ("DATE", {}, "to_jsonb(to_char(date '2020-01-01' + n::int, 'YYYY-MM-DD'))", '{in: ["2036-05-20", "2036-05-21"]}'),
     ("TEXT", {}, "to_jsonb('v' || lpad(n::text, 5, '0'))", '{eq: "v05990"}'),

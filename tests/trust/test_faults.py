@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pgserver import _commands as pg_commands  # type: ignore[import-untyped]
+from pgserver import _commands as pg_commands
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,7 +46,8 @@ def cluster() -> Iterator[Database]:
 def stop_cluster(database: Database) -> None:
     assert database.server is not None
     handle = database.server.handle
-    pg_commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=handle.pgdata, user=handle.system_user, timeout=60)
+    stop = pg_commands.pg_ctl  # type: ignore[attr-defined]  # generated at import from the binaries
+    stop(["-w", "-m", "fast", "stop"], pgdata=handle.pgdata, user=handle.system_user, timeout=60)
 
 
 def start_cluster(database: Database) -> None:

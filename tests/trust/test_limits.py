@@ -36,7 +36,8 @@ def cost_of(body: dict[str, Any]) -> dict[str, int]:
 
 
 def statements_so_far() -> float:
-    return metrics.SQL_STATEMENTS._value.get()
+    value: float = metrics.SQL_STATEMENTS._value.get()
+    return value
 
 
 # --- the cost ----------------------------------------------------------------------------------------------
