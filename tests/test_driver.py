@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from psycopg import errors as pg_errors
-from sqlalchemy import bindparam, text
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, column, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -87,3 +91,32 @@ async def test_begin_with_on_a_connection_that_begins_by_itself(app_role_engine:
         raw = await conn.get_raw_connection()
         assert raw.driver_connection is not None
         assert raw.driver_connection.info.transaction_status.name == "INTRANS"
+
+
+def test_a_built_statement_carries_its_values_through_bind_processing() -> None:
+    position = bindparam("after0_0", uuid.UUID(int=1), type_=UUID)
+    statement = select(literal({"a": "b"}, JSONB).label("doc"), literal(7).label("n"), position.label("at"))
+    bound = driver.BoundStatement.of(statement)
+    assert bound is not None
+    assert "%(after0_0)s::UUID" in bound.statement.sql
+    params = bound.parameters({"after0_0": uuid.UUID(int=2)})
+    assert params["after0_0"] == uuid.UUID(int=2)  # replaced per request
+    (document,) = [v for v in params.values() if isinstance(v, Jsonb)]  # adapted as SQLAlchemy would
+    assert document.obj == {"a": "b"}
+    assert 7 in params.values()
+
+
+def test_a_statement_whose_text_depends_on_its_values_is_left_to_sqlalchemy() -> None:
+    assert driver.BoundStatement.of(select(column("x")).where(column("x").in_([1, 2, 3]))) is None
+
+
+async def test_a_built_statement_runs_on_the_driver(rapport: App) -> None:
+    statement = select(
+        literal({"a": "b"}, JSONB)["a"].astext.label("a"), bindparam("at", uuid.UUID(int=1), type_=UUID).label("at")
+    )
+    bound = driver.BoundStatement.of(statement)
+    assert bound is not None
+    async with rapport.engine.connect() as conn:
+        row = await driver.first(conn, bound.statement, bound.parameters({"at": uuid.UUID(int=5)}))
+    assert row is not None
+    assert (row.a, row.at) == ("b", uuid.UUID(int=5))

@@ -19,6 +19,8 @@ from rapport.compiled.compiler import Compiler, CursorSlot, root_connections
 from rapport.compiled.json_sql import Unsupported
 from rapport.compiled.operation import NOT_A_FIELD, CompiledReadFailed, prepare, query_roots
 from rapport.context import RequestContext
+from rapport.db import driver
+from rapport.db.driver import BoundStatement
 from rapport.limits import Checked, Parsed
 from rapport.schema.tenant import TenantSchema
 
@@ -49,6 +51,9 @@ class Plan:
 
     statement: Select[Any]
     cursor_slots: tuple[CursorSlot, ...]
+    # The statement for the driver path (decision 27), built once: SQLAlchemy's Core execution costs about
+    # 0.25 ms of CPU per statement. None when its text depends on the values; SQLAlchemy then runs it.
+    bound: BoundStatement | None = None
 
     def parameters(self, variables: dict[str, Any]) -> dict[str, Any] | None:
         params: dict[str, Any] = {}
@@ -133,7 +138,7 @@ def _build(
     except Unsupported as exc:
         log.debug("resolver path: %s", exc)
         return None
-    return Plan(statement, tuple(compiler.cursor_slots))
+    return Plan(statement, tuple(compiler.cursor_slots), BoundStatement.of(statement))
 
 
 def _may_compile(parsed: Parsed) -> bool:
@@ -175,7 +180,12 @@ async def run(planned: tuple[Plan, dict[str, Any]], context: RequestContext) -> 
     """``data`` of the response, built by PostgreSQL."""
     compiled, params = planned
     try:
-        text = (await context.conn.execute(compiled.statement, params)).scalar_one()
+        if compiled.bound is not None:
+            row = await driver.first(context.conn, compiled.bound.statement, compiled.bound.parameters(params))
+            assert row is not None  # an aggregate: always one row
+            text = row[0]
+        else:
+            text = (await context.conn.execute(compiled.statement, params)).scalar_one()
     except OperationalError:
         raise  # timeouts and lost connections are answered as on the resolver path
     except DBAPIError as exc:

@@ -14,10 +14,10 @@ cancelled half-way, like any other.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.pq import ExecStatus, TransactionStatus
@@ -25,7 +25,8 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import PGDialectAsync_psycopg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from rapport.db.shielded import RequestConnection
 
@@ -45,6 +46,39 @@ class DriverStatement:
         if compiled.has_out_parameters or any(b.expanding for b in compiled.binds.values()):
             raise ValueError("only statements with a fixed text can run on the driver")
         return cls(compiled.string)
+
+
+@dataclass(frozen=True)
+class BoundStatement:
+    """A built statement (compiled reads) whose values were bound when it was built, as psycopg takes it:
+    the text, and every parameter already through SQLAlchemy's bind processing (JSON serialised). Requests
+    replace some values (cursor positions) with ``parameters``."""
+
+    statement: DriverStatement
+    defaults: Mapping[str, Any]
+    processors: Mapping[str, Callable[[Any], Any]]
+
+    @classmethod
+    def of(cls, clause: ClauseElement) -> BoundStatement | None:
+        """None when the statement's text depends on its values (expanding IN lists and the like)."""
+        compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT))
+        if compiled.has_out_parameters or compiled.literal_execute_params or compiled.post_compile_params:
+            return None
+        if any(b.expanding for b in compiled.binds.values()):
+            return None
+        processors: dict[str, Callable[[Any], Any]] = {}
+        for name, processor in compiled._bind_processors.items():
+            if not callable(processor):  # one per element of a tuple value
+                return None
+            processors[name] = processor
+        bound = cls(DriverStatement(compiled.string), {}, processors)
+        return cls(bound.statement, bound._processed(compiled.construct_params() or {}), processors)
+
+    def _processed(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (self.processors[k](v) if k in self.processors else v) for k, v in values.items()}
+
+    def parameters(self, replaced: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **self._processed(replaced)}
 
 
 async def first(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
