@@ -16,7 +16,7 @@ from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.indexes import btree_name
 from rapport.tenants import enter_tenant
 from tests.conftest import App, Tenant
-from tests.customfields.test_new_types import api_plan, indexed_tenant
+from tests.customfields.test_new_types import api_plan, indexed_tenant, indexes_built_and_analyzed
 from tests.factories import insert_customers
 
 # (type, settings, the value of record n as SQL, a filter matching the last ten or so of 6,000 records)
@@ -142,20 +142,31 @@ async def test_a_migration_without_a_superuser_inlines_them_and_a_superuser_upgr
             await transaction.rollback()
 
 
-@pytest.mark.parametrize(("type_", "given", "value_sql", "operand"), RANGES, ids=[r[0] for r in RANGES])
-async def test_range_filters_are_index_conditions(
-    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str, operand: str
-) -> None:
+async def filter_conditions(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, case: tuple[str, dict[str, Any], str, str]
+) -> list[tuple[str, str]]:
+    """(Index Cond, plan) of the price index for ``filter: {custom: {price: operand}}``, resolvers and compiled.
+
+    Sorted by the field, so the plan scans its index whatever the statistics (shared by every tenant in this
+    table) say; the filter must then be where the scan starts, not a filter on every row it reads."""
+    type_, given, value_sql, operand = case
     index = price_index(await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql))
-    # Sorted by the field, so the plan scans its index whatever the statistics (shared by every tenant in this
-    # table) say; the range must then be where the scan starts, not a filter on every row it reads.
     query = (
         f"{{ customers(first: 20, filter: {{custom: {{price: {operand}}}}}, orderBy: [{{custom: PRICE}}]) "
         "{ nodes { name } } }"
     )
+    conditions = []
     for compiled in (False, True):
         plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
-        condition = index_condition(plan, index)
+        conditions.append((index_condition(plan, index), plan))
+    return conditions
+
+
+@pytest.mark.parametrize("case", RANGES, ids=[r[0] for r in RANGES])
+async def test_range_filters_are_index_conditions(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, case: tuple[str, dict[str, Any], str, str]
+) -> None:
+    for condition, plan in await filter_conditions(rapport, settings, tenant, owner_engine, case):
         assert "rapport_custom_" in condition, plan
         assert ">" in condition, plan
 
@@ -167,19 +178,12 @@ EQUALITIES: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("type_", "given", "value_sql", "operand"), EQUALITIES, ids=[e[0] for e in EQUALITIES])
+@pytest.mark.parametrize("case", EQUALITIES, ids=[e[0] for e in EQUALITIES])
 async def test_equality_filters_are_index_conditions(
-    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, type_: str, given: Any, value_sql: str, operand: str
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, case: tuple[str, dict[str, Any], str, str]
 ) -> None:
     """Equality compares the accessor's value (JSONB containment is not leakproof, so no index could serve it)."""
-    index = price_index(await indexed_tenant(rapport, tenant, owner_engine, type_, given, value_sql))
-    query = (
-        f"{{ customers(first: 20, filter: {{custom: {{price: {operand}}}}}, orderBy: [{{custom: PRICE}}]) "
-        "{ nodes { name } } }"
-    )
-    for compiled in (False, True):
-        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
-        condition = index_condition(plan, index)
+    for condition, plan in await filter_conditions(rapport, settings, tenant, owner_engine, case):
         assert "rapport_custom_" in condition, plan
         assert "=" in condition.split("rapport_custom_", 1)[1], plan
 
@@ -201,10 +205,7 @@ async def test_a_filterable_select_has_an_index_its_equality_uses(
             ),
             {"rare": rare, "common": common, "t": tenant.id},
         )
-    await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
-    async with owner_engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("ANALYZE customers"))
+    await indexes_built_and_analyzed(rapport, owner_engine)
     definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type="SELECT", label="Price")
     query = "{ customers(first: 20, filter: {custom: {price: {eq: RARE}}}) { nodes { name } } }"
     for compiled in (False, True):

@@ -908,12 +908,17 @@ async def indexed_tenant(
             ),
             {"t": tenant.id},
         )
+    await indexes_built_and_analyzed(rapport, owner_engine)
+    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type=type_, label="Price")
+    return btree_name(definition)
+
+
+async def indexes_built_and_analyzed(rapport: App, owner_engine: Any) -> None:
+    """Wait for the API's index builds, then give the planner fresh statistics on customers."""
     await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
     async with owner_engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("ANALYZE customers"))
-    definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type=type_, label="Price")
-    return btree_name(definition)
 
 
 async def api_plan(
