@@ -34,6 +34,17 @@ TUPLES_OK = ExecStatus.TUPLES_OK
 _DIALECT = PGDialectAsync_psycopg()  # type: ignore[no-untyped-call]
 
 
+def _fixed_text(clause: ClauseElement) -> SQLCompiler | None:
+    """``clause`` compiled for psycopg, or None when its text would depend on its values (expanding IN lists,
+    values rendered into the text) and so cannot be sent as compiled."""
+    compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT))
+    if compiled.has_out_parameters or compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    if any(b.expanding for b in compiled.binds.values()):
+        return None
+    return compiled
+
+
 @dataclass(frozen=True)
 class DriverStatement:
     """A statement's text as psycopg takes it (``%(name)s`` placeholders), compiled once."""
@@ -42,8 +53,8 @@ class DriverStatement:
 
     @classmethod
     def of(cls, clause: TextClause) -> DriverStatement:
-        compiled = clause.compile(dialect=_DIALECT)
-        if compiled.has_out_parameters or any(b.expanding for b in compiled.binds.values()):
+        compiled = _fixed_text(clause)
+        if compiled is None:
             raise ValueError("only statements with a fixed text can run on the driver")
         return cls(compiled.string)
 
@@ -61,24 +72,23 @@ class BoundStatement:
     @classmethod
     def of(cls, clause: ClauseElement) -> BoundStatement | None:
         """None when the statement's text depends on its values (expanding IN lists and the like)."""
-        compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT))
-        if compiled.has_out_parameters or compiled.literal_execute_params or compiled.post_compile_params:
-            return None
-        if any(b.expanding for b in compiled.binds.values()):
+        compiled = _fixed_text(clause)
+        if compiled is None:
             return None
         processors: dict[str, Callable[[Any], Any]] = {}
         for name, processor in compiled._bind_processors.items():
             if not callable(processor):  # one per element of a tuple value
                 return None
             processors[name] = processor
-        bound = cls(DriverStatement(compiled.string), {}, processors)
-        return cls(bound.statement, bound._processed(compiled.construct_params() or {}), processors)
-
-    def _processed(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: (self.processors[k](v) if k in self.processors else v) for k, v in values.items()}
+        defaults = _processed(processors, compiled.construct_params() or {})
+        return cls(DriverStatement(compiled.string), defaults, processors)
 
     def parameters(self, replaced: Mapping[str, Any]) -> dict[str, Any]:
-        return {**self.defaults, **self._processed(replaced)}
+        return {**self.defaults, **_processed(self.processors, replaced)}
+
+
+def _processed(processors: Mapping[str, Callable[[Any], Any]], values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (processors[k](v) if k in processors else v) for k, v in values.items()}
 
 
 async def first(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
