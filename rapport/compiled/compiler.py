@@ -313,16 +313,22 @@ class Compiler:
         if after is not None:
             condition = and_(condition, after_condition(sort, after, self._cursor_binder(after_variable, keys, after)))
         ordering = order_clauses(sort)
-        columns: list[Any] = [*table.columns, func.row_number().over(order_by=ordering).label("_rn")]
+        columns: list[Any] = [*table.columns, *(k.expr.label(f"_k{i}") for i, k in enumerate(sort))]
         if cursors:
             columns.append(cursor(sort).label("_cursor"))
         # One row more than the page tells whether another page follows (only fetched when pageInfo is asked
         # for: the extra row's nested lists would be built and thrown away).
-        rows = select(*columns).where(condition).order_by(*ordering).limit(request.size + int(lookahead))
+        limited = select(*columns).where(condition).order_by(*ordering).limit(request.size + int(lookahead))
         counted = entity.table.alias(self._name("n"))
         count = select(func.count()).select_from(counted).where(scoped(counted))
         if parent is not None:
-            rows, count = rows.correlate(parent.rows), count.correlate(parent.rows)
+            limited, count = limited.correlate(parent.rows), count.correlate(parent.rows)
+        # Rows are numbered after the LIMIT. A window over the scan itself reads one row past the page (to end
+        # its peer group), and when an index gives only the first sort key's order (an incremental sort) that
+        # one row costs a whole further group of equal values: on a date key, a hundred rows.
+        page = limited.subquery(self._name("l"))
+        numbered = [SortKey(k.name, page.c[f"_k{i}"], k.descending, k.nullable) for i, k in enumerate(sort)]
+        rows = select(page, func.row_number().over(order_by=order_clauses(numbered)).label("_rn"))
         return _Page(rows.subquery(self._name("p")), request.size, after is not None, count.scalar_subquery())
 
     def _edge(

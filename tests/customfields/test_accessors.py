@@ -4,6 +4,7 @@ keyset bounds are index conditions (the plans are the API's own statements, plan
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -229,6 +230,25 @@ async def test_a_later_page_starts_in_the_index_where_the_last_one_ended(
         plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled)
         assert f"Index Scan Backward using {index}" in plan, plan
         assert "<=" in index_condition(plan, index), plan
+
+
+async def test_a_page_reads_no_further_group_of_equal_sort_values(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any
+) -> None:
+    """The index orders dates only; rows of one date are sorted by id as they are read (an incremental sort).
+    A page that ends with a date's last row must not read the next date's rows: the newest date has exactly
+    the page and its look-ahead row (10), the next one 91."""
+    value = "to_jsonb(to_char(date '2020-01-01' + CASE WHEN n > 5990 THEN 100 ELSE (n / 100)::int END, 'YYYY-MM-DD'))"
+    index = price_index(await indexed_tenant(rapport, tenant, owner_engine, "DATE", {}, value))
+    query = (
+        "{ customers(first: 9, orderBy: [{custom: PRICE, direction: DESC}]) "
+        "{ nodes { name } pageInfo { hasNextPage endCursor } } }"
+    )
+    for compiled in (False, True):
+        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled, analyze=True)
+        scan = next(line for line in plan.splitlines() if f"Index Scan Backward using {index}" in line)
+        read = int(re.search(r"actual time=\S+ rows=(\d+)", scan).group(1))  # type: ignore[union-attr]
+        assert read <= 11, plan  # the page, its look-ahead row, and the row that ends their date
 
 
 async def test_a_build_drops_the_index_of_an_earlier_expression(

@@ -922,10 +922,17 @@ async def indexes_built_and_analyzed(rapport: App, owner_engine: Any) -> None:
 
 
 async def api_plan(
-    rapport: App, tenant: Tenant, owner_engine: Any, app_role: str, query: str, *, compiled: bool = False
+    rapport: App,
+    tenant: Tenant,
+    owner_engine: Any,
+    app_role: str,
+    query: str,
+    *,
+    compiled: bool = False,
+    analyze: bool = False,
 ) -> str:
-    """EXPLAIN of the customers SELECT the API sends for ``query`` (by the resolvers, or the compiled read),
-    planned as the API's role (under row-level security) plans it."""
+    """EXPLAIN (ANALYZE when asked) of the customers SELECT the API sends for ``query`` (by the resolvers, or
+    the compiled read), planned as the API's role (under row-level security) plans it."""
     from sqlalchemy import event
 
     await tenant.data(query)  # the schema is built before capturing
@@ -946,7 +953,8 @@ async def api_plan(
     async with owner_engine.begin() as conn:
         await conn.execute(text(f'SET LOCAL ROLE "{app_role}"'))  # the owner may bypass row-level security
         await enter_tenant(conn, tenant.id)
-        return "\n".join((await conn.exec_driver_sql("EXPLAIN " + statement, parameters)).scalars())
+        explain = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "
+        return "\n".join((await conn.exec_driver_sql(explain + statement, parameters)).scalars())
 
 
 @pytest.mark.parametrize(("type_", "given", "value_sql"), INDEXED, ids=[i[0] for i in INDEXED])
