@@ -183,8 +183,8 @@ def _types(user_cls: Any) -> Any:
     return AuditEntryView, AuditEntryEdge, AuditEntryConnection
 
 
-def entry_json(row: Any) -> dict[str, Any]:
-    """An audit row as plain JSON (for customerExport)."""
+def entry_json(row: Any, ctx: RequestContext) -> dict[str, Any]:
+    """An audit row as plain JSON (for customerExport), without custom fields the reader's role may not see."""
     return {
         "id": to_global_id("AuditEntry", row.id),
         "occurredAt": row.occurred_at.isoformat(),
@@ -194,7 +194,7 @@ def entry_json(row: Any) -> dict[str, Any]:
         "actorUserId": api_value(row.actor_user_id, "User"),
         "requestId": row.request_id,
         "changes": [
-            {"field": c.field, "before": c.before, "after": c.after} for c in _changes(row.entity, row.changes)
+            {"field": c.field, "before": c.before, "after": c.after} for c in _changes(row.entity, _visible(row, ctx))
         ],
     }
 

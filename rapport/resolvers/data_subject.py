@@ -49,10 +49,12 @@ def _table(name: str) -> Table:
     return ENTITIES[name].table
 
 
-def _record_json(entity: str, row: Any) -> dict[str, Any]:
-    """A row as JSON: API names, global IDs for the record and the records it points at, custom values as stored."""
+def _record_json(ctx: RequestContext, entity: str, row: Any) -> dict[str, Any]:
+    """A row as JSON: API names, global IDs for the record and the records it points at, custom values as stored
+    (without fields the reader's role may not see)."""
     table = _table(entity)
     refs = references(table.name)
+    hidden = ctx.hidden_for(ENTITIES[entity].custom_entity)
     out: dict[str, Any] = {}
     for column in table.columns:
         if column.name == "tenant_id":
@@ -61,10 +63,15 @@ def _record_json(entity: str, row: Any) -> dict[str, Any]:
         if column.name == "id":
             out["id"] = to_global_id(entity, value)
         elif column.name == "custom":
-            out["custom"] = value
+            out["custom"] = {k: v for k, v in (value or {}).items() if k not in hidden}
         else:
             out[api_name(column.name)] = api_value(value, refs.get(column.name))
     return out
+
+
+def _withholds(ctx: RequestContext, entities: list[str]) -> bool:
+    """Whether the reader's role cannot see some custom field of these entities (the export is then partial)."""
+    return any(ctx.hidden_for(ENTITIES[entity].custom_entity) for entity in entities)
 
 
 async def _rows(ctx: RequestContext, entity: str, *conditions: ColumnElement[bool]) -> list[Any]:
@@ -124,15 +131,18 @@ async def export(ctx: RequestContext, customer: Any) -> dict[str, Any]:
     ).all()
 
     def listed(entity: str, rows: list[Any]) -> list[dict[str, Any]]:
-        return [_record_json(entity, r) for r in rows]
+        return [_record_json(ctx, entity, r) for r in rows]
 
     return {
         "exportedAt": dt.datetime.now(dt.UTC).isoformat(),
-        "customer": _record_json("Customer", customer),
+        # Field permissions hold here too: values of custom fields hidden from the reader's role are left out
+        # (of records and of the audit trail), and the export says it is partial.
+        "complete": not _withholds(ctx, EXPORTED),
+        "customer": _record_json(ctx, "Customer", customer),
         "contacts": listed("Contact", contacts),
         "orders": [
             {
-                **_record_json("Order", order),
+                **_record_json(ctx, "Order", order),
                 "items": listed("OrderItem", [i for i in items if i.order_id == order.id]),
                 "shipmentEvents": listed("ShipmentEvent", [e for e in events if e.order_id == order.id]),
             }
@@ -149,8 +159,25 @@ async def export(ctx: RequestContext, customer: Any) -> dict[str, Any]:
         },
         "campaignMemberships": listed("CampaignMember", memberships),
         "leads": listed("Lead", leads),
-        "auditLog": [entry_json(r) for r in trail],
+        "auditLog": [entry_json(r, ctx) for r in trail],
     }
+
+
+# Every entity whose records an export lists.
+EXPORTED = [
+    "Customer",
+    "Contact",
+    "Order",
+    "OrderItem",
+    "ShipmentEvent",
+    "Interaction",
+    "Feedback",
+    "ServiceCase",
+    "Opportunity",
+    "LedgerEntry",
+    "CampaignMember",
+    "Lead",
+]
 
 
 def _terms(ctx: RequestContext, customer: Any, contacts: list[Any], leads: list[Any], orders: list[Any]) -> list[str]:
@@ -321,7 +348,8 @@ def query_fields(objects: dict[str, Any]) -> dict[str, RootField]:
             "Everything held about a customer, as JSON (for a data-subject access request): core and custom "
             "fields, contacts, orders with lines and tracking, interactions, feedback, cases, opportunities, "
             "ledger, campaign memberships, leads converted into it, and the audit entries about them. Deleted "
-            "records still held are included. Null when there is no such customer.",
+            "records still held are included. Custom fields the caller's role may not see are left out, and "
+            "`complete` is then false. Null when there is no such customer.",
             role="ADMIN",
         )
     }

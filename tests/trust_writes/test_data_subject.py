@@ -3,6 +3,8 @@ everywhere (a scan of every text and JSON column finds nothing) and keeps non-pe
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -243,3 +245,31 @@ async def test_erase_of_a_deleted_customer(tenant: Tenant, owner_engine: AsyncEn
     assert payload["userErrors"] == []
     assert payload["customer"] is None
     assert await _scan(owner_engine, [name]) == []
+
+
+async def test_export_leaves_out_custom_fields_the_role_may_not_see(tenant: Tenant) -> None:
+    """Field permissions have no side door: an ADMIN's export holds neither the value of an OWNER-only field
+    nor its history in the audit trail, and says it is partial."""
+    await tenant.add_field("CUSTOMER", "nickname", "TEXT")
+    await tenant.add_field("CUSTOMER", "salary", "INTEGER", visibleTo="[OWNER]")
+    created = await tenant.mutate(
+        'mutation { customerCreate(input: {kind: PERSON, name: "Ada", custom: {nickname: "Ace", salary: 98765}}) '
+        "{ customer { id version } userErrors { code } } }"
+    )
+    customer = created["customer"]
+    await tenant.mutate(
+        "mutation($id: ID!, $v: Int!) { customerUpdate(id: $id, expectedVersion: $v, input: {custom: {salary: 87654}}) "
+        "{ customer { id } userErrors { code } } }",
+        {"id": customer["id"], "v": customer["version"]},
+    )
+    owner = (await tenant.data(EXPORT, {"id": customer["id"]}))["customerExport"]
+    assert owner["complete"] is True
+    assert owner["customer"]["custom"] == {"nickname": "Ace", "salary": 87654}
+    assert "98765" in json.dumps(owner["auditLog"])
+
+    admin = await tenant.token_for("ADMIN")
+    exported = (await tenant.data(EXPORT, {"id": customer["id"]}, admin))["customerExport"]
+    assert exported["complete"] is False
+    assert exported["customer"]["custom"] == {"nickname": "Ace"}
+    assert "Ace" in json.dumps(exported["auditLog"])  # the trail is there, only the hidden field is not
+    assert not {"98765", "87654", "salary"} & set(re.findall(r"\w+", json.dumps(exported)))
