@@ -17,13 +17,14 @@ from rapport.customfields.indexes import UNIQUE_TYPES, btree_statement, unique_s
 from rapport.customfields.keys import key_problem
 from rapport.customfields.locks import lock_for_definitions
 from rapport.customfields.types.base import ConfigProblem, FieldValueError
+from rapport.customfields.types.reference import target_of
 from rapport.customfields.types.registry import FIELD_TYPES, field_type
 from rapport.customfields.uniqueness import duplicates
 from rapport.customfields.values import ValueProblem
 from rapport.errors import UserErrorCode
 from rapport.ids import new_id
 from rapport.models import CustomFieldDefinition, Tenant, table_of
-from rapport.schema.entities import CUSTOMIZABLE
+from rapport.schema.entities import CUSTOMIZABLE, ENTITIES
 
 MAX_ACTIVE_FIELDS = 500
 MAX_LABEL = 100
@@ -146,6 +147,20 @@ def build_config(definition: FieldDefinition, settings: dict[str, Any]) -> dict[
         if stored is not None:
             config["default"] = stored
     return config
+
+
+async def _check_reference_default(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
+    """A REFERENCE default must point at a record that exists (a default that points nowhere is never stored)."""
+    if definition.type != "REFERENCE" or definition.default is None:
+        return
+    target = ENTITIES[target_of(definition)]
+    table = target.table
+    condition = [table.c.tenant_id == tenant_id, table.c.id == uuid.UUID(definition.default)]
+    if target.soft_delete:
+        condition.append(table.c.deleted_at.is_(None))
+    if (await conn.execute(select(exists().where(*condition)))).scalar_one():
+        return
+    raise _problem(["input", "default"], UserErrorCode.NOT_FOUND, f"default: no such {target.name} in this tenant")
 
 
 def _live(definition: FieldDefinition, tenant_id: uuid.UUID) -> list[Any]:
@@ -280,6 +295,7 @@ async def create_definition(
     )
     config = build_config(draft, change.settings or {})
     draft = replace(draft, config=config)
+    await _check_reference_default(conn, tenant_id, draft)
     position = change.position
     if position is None:
         last = await conn.execute(
@@ -387,6 +403,8 @@ async def update_definition(
             "no record has a value (add a new field instead)",
         )
     config = build_config(current, settings)
+    if settings.get("default") is not None:
+        await _check_reference_default(conn, tenant_id, replace(current, config=config))
     values: dict[str, Any] = {"config": config}
     if change.label is not None:
         values["label"] = change.label.strip()
@@ -500,6 +518,8 @@ async def change_type(
     draft = replace(current, type=new_type, config=kept)
     config = build_config(draft, {**carried, **settings})
     new = replace(current, type=new_type, config=config)
+    if settings.get("default") is not None:
+        await _check_reference_default(conn, tenant_id, new)
     if not dry_run:
         await lock_for_definitions(conn, tenant_id, current.entity)
     report = await lifecycle.convert_values(conn, tenant_id, current, new, write=not dry_run)

@@ -70,6 +70,11 @@ def input_of(key: str, typed: Any, generic: Any) -> str:
     return "customFields" if not sent_typed and isinstance(generic, dict) and key in generic else "custom"
 
 
+def given_keys(typed: Any, generic: Any, definitions: Mapping[str, FieldDefinition]) -> set[str]:
+    """The keys of ``definitions`` whose values the input gives (the rest are left alone, or defaulted)."""
+    return set(_given(typed, generic, definitions)[0])
+
+
 def apply_custom_values(
     definitions: Mapping[str, FieldDefinition],
     current: Mapping[str, Any],

@@ -27,7 +27,7 @@ from rapport.customfields.locks import lock_for_values
 from rapport.customfields.types.base import FieldValueError
 from rapport.customfields.types.reference import target_of
 from rapport.customfields.uniqueness import check_unique
-from rapport.customfields.values import ValueProblem, apply_custom_values, input_of
+from rapport.customfields.values import ValueProblem, apply_custom_values, given_keys, input_of
 from rapport.db import driver
 from rapport.errors import UserErrorCode
 from rapport.idempotency import KeyArgument, idempotent_write
@@ -173,17 +173,33 @@ async def _custom(
     custom, value_problems = apply_custom_values(
         visible, before, typed, generic, creating=creating, role=ctx.actor.role, hidden=hidden
     )
-    for key, definition in visible.items():
-        if definition.type == "REFERENCE" and custom.get(key) not in (None, before.get(key)):
-            target = ENTITIES[target_of(definition)]
-            if await ctx.loaders.by_id(target).load(uuid.UUID(custom[key])) is None:
-                value_problems.append(
-                    ValueProblem(
-                        [input_of(key, typed, generic), key],
-                        UserErrorCode.NOT_FOUND,
-                        f"{definition.label}: no such {target.name} in this tenant",
-                    )
+    given = given_keys(typed, generic, visible)
+    for key, definition in {**hidden, **visible}.items():
+        if definition.type != "REFERENCE" or custom.get(key) in (None, before.get(key)):
+            continue
+        target = ENTITIES[target_of(definition)]
+        if await ctx.loaders.by_id(target).load(uuid.UUID(custom[key])) is not None:
+            continue
+        if key in given:
+            value_problems.append(
+                ValueProblem(
+                    [input_of(key, typed, generic), key],
+                    UserErrorCode.NOT_FOUND,
+                    f"{definition.label}: no such {target.name} in this tenant",
                 )
+            )
+            continue
+        # A default whose record was deleted after it was set: the field stays empty (as a reference to a
+        # deleted record reads: null) instead of refusing every create that does not name a value.
+        del custom[key]
+        if definition.required and key in visible and definition.editable_by(ctx.actor.role):
+            value_problems.append(
+                ValueProblem(
+                    ["custom", key],
+                    UserErrorCode.REQUIRED,
+                    f"{definition.label} is required (its default points at a deleted {target.name})",
+                )
+            )
     if not value_problems:
         record_id = current.id if current is not None else None
         duplicates = await check_unique(
