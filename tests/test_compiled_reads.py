@@ -4,6 +4,7 @@ statements (authenticate, the query) whatever their nesting; the rest fall back 
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -45,6 +46,8 @@ async def both(rapport: App, tenant: Tenant, query: str, variables: dict[str, An
     compiled.pop("extensions", None)
     resolved.pop("extensions", None)
     assert compiled == resolved
+    # And in the same order: GraphQL answers fields in the order the query selects them.
+    assert json.dumps(compiled) == json.dumps(resolved)
     return compiled["data"], count
 
 

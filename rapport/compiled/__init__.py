@@ -36,8 +36,9 @@ async def data(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     context: RequestContext,
-) -> dict[str, Any] | None:
-    """``data`` of a query answered without the GraphQL executor, or None when the executor must answer it."""
+) -> dict[str, Any] | orjson.Fragment | None:
+    """``data`` of a query answered without the GraphQL executor (a compiled statement's is the JSON text
+    PostgreSQL built, see ``run``), or None when the executor must answer it."""
     answered = await direct.answer(tenant_schema, checked, query, variables, context)
     if answered is not None:
         return answered
@@ -176,8 +177,10 @@ def _cursor_variables(parsed: Parsed) -> frozenset[str]:
     return frozenset(as_cursor - elsewhere)
 
 
-async def run(planned: tuple[Plan, dict[str, Any]], context: RequestContext) -> dict[str, Any]:
-    """``data`` of the response, built by PostgreSQL."""
+async def run(planned: tuple[Plan, dict[str, Any]], context: RequestContext) -> orjson.Fragment:
+    """``data`` of the response, built by PostgreSQL: its JSON text goes into the response as it is. Parsing it
+    only to serialise it again cost a quarter of the API's CPU on a 1,000-object answer (0.7 ms for 150 kB);
+    PostgreSQL's spacing (``{"id" : ...}``) is the price, and every JSON reader takes it."""
     compiled, params = planned
     try:
         if compiled.bound is not None:
@@ -195,5 +198,4 @@ async def run(planned: tuple[Plan, dict[str, Any]], context: RequestContext) -> 
             exc_info=exc,
         )
         raise CompiledReadFailed from exc
-    data: dict[str, Any] = orjson.loads(text)
-    return data
+    return orjson.Fragment(text)
