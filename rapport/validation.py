@@ -69,10 +69,23 @@ def tag_list(value: Any) -> list[str]:
     return text_list(MAX_TAGS, 50)(value)
 
 
+# ISO 4217 gives X-codes to what is not one country's money (XXX "no currency", XTS for tests, gold, silver,
+# platinum, palladium, XDR and other units of account); these five are currencies several countries share.
+# Fund codes outside the X-range (CLF, MXV, UYI, ...) stay: contracts in Chile or Mexico are priced in them.
+_SHARED_CURRENCIES = frozenset({"XAF", "XCD", "XCG", "XOF", "XPF"})
+
+
 def currency_code(value: Any) -> str:
-    if not isinstance(value, str) or pycountry.currencies.get(alpha_3=value.strip().upper()) is None:
+    """An ISO 4217 code (any case), upper-cased.
+
+    Accepted: the codes pycountry lists, except the X-codes that are not currencies (all but XAF XCD XCG XOF XPF).
+    """
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or pycountry.currencies.get(alpha_3=code) is None:
         raise FieldValueError(UserErrorCode.INVALID, "an ISO 4217 currency code, e.g. CNY, EUR or USD")
-    return value.strip().upper()
+    if code.startswith("X") and code not in _SHARED_CURRENCIES:
+        raise FieldValueError(UserErrorCode.INVALID, f"{code} is not a currency; give one such as CNY, EUR or USD")
+    return code
 
 
 MAX_AMOUNT = decimal.Decimal("9999999999999999.99")

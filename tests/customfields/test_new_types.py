@@ -333,6 +333,10 @@ CREATE_FIELD = (
     "mutation($input: CustomFieldCreateInput!) { customFieldCreate(input: $input) { "
     "customField { id key type indexStatus } userErrors { code field message } } }"
 )
+UPDATE_FIELD = (
+    "mutation($id: ID!, $input: CustomFieldUpdateInput!) { customFieldUpdate(id: $id, input: $input) { "
+    "customField { id config } userErrors { code field message } } }"
+)
 CREATE = (
     "mutation($input: CustomerCreateInput!) { customerCreate(input: $input) { "
     "customer { id version customFields } userErrors { code field message } } }"
@@ -514,6 +518,33 @@ async def test_money_without_default_currency_needs_one(tenant: Tenant) -> None:
     )
     assert typed_garbage["errors"]  # the typed input's Decimal scalar refuses it
     assert await count(tenant) == 0
+
+
+# ISO 4217 codes that are not money: no currency, testing, precious metals, units of account.
+NOT_CURRENCIES = ["XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XUA", "XSU", "XBA"]
+
+
+async def field_refusal(tenant: Tenant, field_input: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    data = await tenant.data(CREATE_FIELD, {"input": {"entity": "CUSTOMER", "label": "Field", **field_input}})
+    return errors(data["customFieldCreate"])
+
+
+async def test_money_refuses_codes_that_are_not_currencies(tenant: Tenant) -> None:
+    for code in NOT_CURRENCIES:
+        refused = await field_refusal(tenant, {"key": "budget", "type": "MONEY", "currency": code})
+        assert refused == [("INVALID", ["input", "currency"])], code
+    field = await add_field(tenant, "price", "MONEY", currency="USD")
+    for code in NOT_CURRENCIES:
+        for form in ("custom", "customFields"):
+            payload = await create(tenant, "X", **{form: {"price": {"amount": "1", "currency": code.lower()}}})
+            assert errors(payload) == [("INVALID", ["input", form, "price", "currency"])], (code, form)
+    moved = (await tenant.data(UPDATE_FIELD, {"id": field["id"], "input": {"currency": "XXX"}}))["customFieldUpdate"]
+    assert errors(moved) == [("INVALID", ["input", "currency"])]
+    assert await count(tenant) == 0
+    # Currencies shared by several countries keep their X-codes, and fund codes are amounts too.
+    for code in ("XAF", "XOF", "XCD", "XCG", "XPF", "CLF"):
+        made = await created(tenant, code, custom={"price": {"amount": "5", "currency": code}})
+        assert made["customFields"] == {"price": {"amount": "5", "currency": code}}
 
 
 async def test_percent_round_trip(tenant: Tenant) -> None:
