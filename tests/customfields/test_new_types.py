@@ -572,6 +572,22 @@ async def test_percent_round_trip(tenant: Tenant) -> None:
     assert await count(tenant) == 5
 
 
+async def test_percent_settings_must_leave_some_value(tenant: Tenant) -> None:
+    # Without max a percentage stops at 100, without min it starts at 0: one bound past the other refuses all.
+    for given, setting in (({"min": 150}, "min"), ({"max": -5}, "max"), ({"min": 60, "max": 50}, "min")):
+        refused = await field_refusal(tenant, {"key": "share", "type": "PERCENT", **given})
+        assert refused == [("INVALID", ["input", setting])], given
+    field = await add_field(tenant, "share", "PERCENT")
+    for bound, value in (("min", "100.5"), ("max", "-0.01")):
+        update = (await tenant.data(UPDATE_FIELD, {"id": field["id"], "input": {bound: value}}))["customFieldUpdate"]
+        assert errors(update) == [("INVALID", ["input", bound])], value
+    # Moving both bounds, or one within the other's default, is fine.
+    await add_field(tenant, "growth", "PERCENT", min=150, max=300)
+    await add_field(tenant, "change", "PERCENT", min=-50)
+    made = await created(tenant, "A", custom={"share": "100", "growth": "200", "change": "-50"})
+    assert made["customFields"] == {"share": "100", "growth": "200", "change": "-50"}
+
+
 async def test_rating_round_trip(tenant: Tenant) -> None:
     await add_field(tenant, "stars", "RATING", max=7)
     a = await created(tenant, "A", custom={"stars": 7})
