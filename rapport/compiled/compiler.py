@@ -149,10 +149,15 @@ def _nulls(values: Sequence[Any]) -> tuple[bool, ...]:
 
 @dataclass(frozen=True)
 class _Page:
-    rows: FromClause  # page rows (and a look-ahead row when asked), with _rn (1-based position), maybe _cursor
+    """A page's rows as a derived table: the rows in ``order`` (their sort values' columns), maybe a _cursor
+    each; with a look-ahead row, also _rn (1-based position), which tells the page from that row."""
+
+    rows: FromClause
     size: int
     cursor_given: bool
     count: ColumnElement[Any]
+    order: tuple[ColumnElement[Any], ...]
+    lookahead: bool
 
     @property
     def on_page(self) -> ColumnElement[bool]:
@@ -160,11 +165,15 @@ class _Page:
 
     def aggregate(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
         """``value`` of each row on the page (not the look-ahead row) as a JSON array, in page order."""
-        listed = func.json_agg(aggregate_order_by(value, self.rows.c._rn)).filter(self.on_page)
+        listed: ColumnElement[Any]
+        if self.lookahead:
+            listed = func.json_agg(aggregate_order_by(value, self.rows.c._rn)).filter(self.on_page)
+        else:
+            listed = func.json_agg(aggregate_order_by(value, *self.order))
         return func.coalesce(listed, _EMPTY_LIST)
 
     def first_cursor(self, order: ColumnElement[Any]) -> ColumnElement[Any]:
-        """The cursor of the first page row in ``order`` (null on an empty page)."""
+        """The cursor of the first page row in ``order`` (null on an empty page); pages with a look-ahead row."""
         cursors = func.array_agg(aggregate_order_by(self.rows.c._cursor, order)).filter(self.on_page)
         return type_coerce(cursors, ARRAY(Text)).self_group()[1]
 
@@ -289,7 +298,7 @@ class Compiler:
         cursors: bool,
         lookahead: bool,
     ) -> _Page:
-        """The page's rows (plus one look-ahead row), numbered in order, as a derived table; and the count."""
+        """The page's rows (plus one look-ahead row, numbered then), as a derived table; and the count."""
         try:
             request = page_request(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
             custom = self._custom_of(entity)
@@ -323,13 +332,21 @@ class Compiler:
         count = select(func.count()).select_from(counted).where(scoped(counted))
         if parent is not None:
             limited, count = limited.correlate(parent.rows), count.correlate(parent.rows)
+        page = limited.subquery(self._name("l"))
+
+        def order_of(rows: FromClause) -> tuple[ColumnElement[Any], ...]:
+            """The page order on ``rows``' columns of sort values."""
+            keys = [SortKey(k.name, rows.c[f"_k{i}"], k.descending, k.nullable) for i, k in enumerate(sort)]
+            return tuple(order_clauses(keys))
+
+        if not lookahead:  # every row is on the page: lists are aggregated in sort order, no numbering needed
+            return _Page(page, request.size, after is not None, count.scalar_subquery(), order_of(page), False)
         # Rows are numbered after the LIMIT. A window over the scan itself reads one row past the page (to end
         # its peer group), and when an index gives only the first sort key's order (an incremental sort) that
         # one row costs a whole further group of equal values: on a date key, a hundred rows.
-        page = limited.subquery(self._name("l"))
-        numbered = [SortKey(k.name, page.c[f"_k{i}"], k.descending, k.nullable) for i, k in enumerate(sort)]
-        rows = select(page, func.row_number().over(order_by=order_clauses(numbered)).label("_rn"))
-        return _Page(rows.subquery(self._name("p")), request.size, after is not None, count.scalar_subquery())
+        numbered = select(page, func.row_number().over(order_by=order_of(page)).label("_rn"))
+        rows = numbered.subquery(self._name("p"))
+        return _Page(rows, request.size, after is not None, count.scalar_subquery(), order_of(rows), True)
 
     def _edge(
         self,
