@@ -228,15 +228,23 @@ class ConversionReport:
     convertible: int = 0
     failing: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
+    dropped_settings: list[str] = field(default_factory=list)
+
+
+def convert_value(value: Any, old: FieldDefinition, new: FieldDefinition) -> Any:
+    """A stored value of ``old`` in ``new``'s stored form (None: no value); raises FieldValueError."""
+    to_input = converter(old.type, new.type)
+    assert to_input is not None
+    raw = to_input(value, old)
+    if new.type == "SELECT" and old.type in TEXTS:
+        raw = option_for_text(raw, new)
+    return None if raw is None else field_type(new.type).to_storage(raw, new)
 
 
 async def convert_values(
     conn: AsyncConnection, tenant_id: uuid.UUID, old: FieldDefinition, new: FieldDefinition, *, write: bool
 ) -> ConversionReport:
     """Check (and with ``write``, rewrite) every stored value for the new type."""
-    to_input = converter(old.type, new.type)
-    assert to_input is not None
-    target = field_type(new.type)
     report = ConversionReport()
     entity = CUSTOMIZABLE[old.entity].name
     async for rows in _batches(conn, tenant_id, old, old.key):
@@ -244,10 +252,7 @@ async def convert_values(
         for row_id, value in rows:
             report.total += 1
             try:
-                raw = to_input(value, old)
-                if new.type == "SELECT" and old.type in TEXTS:
-                    raw = option_for_text(raw, new)
-                stored = None if raw is None else target.to_storage(raw, new)
+                stored = convert_value(value, old, new)
             except FieldValueError as exc:
                 report.failing += 1
                 if len(report.samples) < MAX_SAMPLES:

@@ -491,6 +491,47 @@ async def merge_options(
     return await _write(conn, tenant_id, current, {"config": config})
 
 
+def _carry_over(
+    current: FieldDefinition, draft: FieldDefinition, carried: dict[str, Any], settings: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The config of ``draft`` (the field under its new type) from ``carried`` and the given ``settings``, plus
+    the old type's own settings that the new type also has, while they fit it (INTEGER -> DECIMAL keeps min and
+    max), and the default converted as the values are. Returns it with the settings left behind."""
+    to_new = lifecycle.converter(current.type, draft.type)
+    assert to_new is not None
+    own = {k: v for k, v in current.config.items() if k not in COMMON_SETTINGS and k not in settings}
+    optional = {k: v for k, v in own.items() if k in field_type(draft.type).settings}
+    dropped = [k for k in own if k not in optional]
+    if current.type in lifecycle.NUMBERS and draft.type in lifecycle.NUMBERS:
+        # Bounds are values of the field, so they convert as its values do ("10" becomes 10 for INTEGER).
+        for bound in [b for b in ("min", "max") if b in optional]:
+            try:
+                optional[bound] = to_new(optional[bound], current)
+            except FieldValueError:
+                del optional[bound]
+                dropped.append(bound)
+    while True:
+        try:
+            config = build_config(draft, {**carried, **optional, **settings})
+            break
+        except Refused as refused:
+            blamed = refused.problems[0].path[-1]
+            if len(refused.problems) != 1 or blamed not in optional:
+                raise
+            del optional[blamed]  # the new type refuses it (a RATING max of 500 stars)
+            dropped.append(blamed)
+    if "default" not in settings and current.default is not None:
+        try:
+            default = lifecycle.convert_value(current.default, current, replace(draft, config=config))
+        except FieldValueError:
+            default = None
+        if default is None:
+            dropped.append("default")
+        else:
+            config["default"] = default
+    return config, sorted(dropped)
+
+
 async def change_type(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -501,7 +542,7 @@ async def change_type(
     expected_version: int | None,
 ) -> tuple[FieldDefinition, lifecycle.ConversionReport]:
     """Convert the field and every stored value to ``new_type``; with ``dry_run`` only report. Refuses (and
-    changes nothing) unless every value converts."""
+    changes nothing) unless every value converts. The report names the settings that do not carry over."""
     _conflict(current, expected_version)
     if lifecycle.converter(current.type, new_type) is None:
         raise _problem(["type"], UserErrorCode.INVALID, f"{current.type} fields cannot become {new_type}")
@@ -516,13 +557,14 @@ async def change_type(
         texts = await lifecycle.distinct_texts(conn, tenant_id, current, 500)
         carried["options"] = lifecycle.text_options(texts) if texts else [{"label": "Other"}]
     draft = replace(current, type=new_type, config=kept)
-    config = build_config(draft, {**carried, **settings})
+    config, dropped = _carry_over(current, draft, carried, settings)
     new = replace(current, type=new_type, config=config)
     if settings.get("default") is not None:
         await _check_reference_default(conn, tenant_id, new)
     if not dry_run:
         await lock_for_definitions(conn, tenant_id, current.entity)
     report = await lifecycle.convert_values(conn, tenant_id, current, new, write=not dry_run)
+    report.dropped_settings = dropped
     if dry_run:
         return new, report
     if report.failing:

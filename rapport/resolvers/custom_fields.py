@@ -235,6 +235,10 @@ class ConversionReportView:
     convertible: int = strawberry.field(description="Values that convert.")
     failing: int = strawberry.field(description="Values that do not (the change is refused while any do).")
     samples: list[ConversionSample] = strawberry.field(description="Up to 10 failing values.")
+    dropped_settings: list[str] = strawberry.field(
+        description="Settings of the field the new type does not keep (it has no such setting, or the value does "
+        "not fit it), e.g. scale going to INTEGER; the others carry over."
+    )
 
 
 @strawberry.type(description="Result of customFieldChangeType.")
@@ -440,6 +444,7 @@ def _report(report: ConversionReport) -> ConversionReportView:
         samples=[
             ConversionSample(id=strawberry.ID(s["id"]), value=s["value"], problem=s["problem"]) for s in report.samples
         ],
+        dropped_settings=report.dropped_settings,
     )
 
 

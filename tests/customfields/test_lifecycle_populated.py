@@ -554,6 +554,42 @@ async def test_integer_to_decimal_and_back(tenant: Tenant, owner_engine: AsyncEn
     await converts_completely(tenant, owner_engine, decimal_field, "INTEGER", int)
 
 
+CHANGE_TYPE_SETTINGS = CHANGE_TYPE.replace("samples { id value problem }", "droppedSettings")
+
+
+async def changes_settings(
+    tenant: Tenant, field: dict[str, Any], new_type: str, config: dict[str, Any], dropped: list[str]
+) -> None:
+    """The dry run and the change agree on the config the field gets and on the settings it loses."""
+    for dry in (True, False):
+        payload = await change(tenant, CHANGE_TYPE_SETTINGS, id=field["id"], type=new_type, dry=dry, settings=None)
+        assert payload["userErrors"] == []
+        assert payload["applied"] is not dry
+        assert payload["report"]["droppedSettings"] == dropped, dry
+        assert payload["customField"]["config"] == config, dry
+    assert (await definition(tenant, field["key"]))["config"] == config
+
+
+async def test_change_type_keeps_the_settings_the_new_type_has(tenant: Tenant, owner_engine: AsyncEngine) -> None:
+    amount = await tenant.add_field("CUSTOMER", "amount", "INTEGER", min="-1000", max="40000", default="7")
+    stars = await tenant.add_field("CUSTOMER", "stars", "INTEGER", min="1", max="500", default="3")
+    await populate(owner_engine, tenant, [{"amount": n * 7 - 1000, "stars": 1 + n % 5} for n in range(N)])
+    # INTEGER -> DECIMAL: both have min and max; the bounds and the default take the new type's form.
+    await changes_settings(tenant, amount, "DECIMAL", {"min": "-1000", "max": "40000", "default": "7"}, [])
+    too_large = await change(
+        tenant, CREATE_CUSTOMER, input={"kind": "PERSON", "name": "X", "customFields": {"amount": "40000.5"}}
+    )
+    assert codes(too_large) == [("TOO_LARGE", ["input", "customFields", "amount"])]
+    # DECIMAL -> INTEGER: INTEGER has no scale, and 7.25 is no default for whole numbers.
+    amount = await change(tenant, UPDATE_FIELD, id=amount["id"], input={"scale": 2, "default": "7.25"})
+    assert amount["userErrors"] == []
+    await changes_settings(tenant, amount["customField"], "INTEGER", {"min": -1000, "max": 40000}, ["default", "scale"])
+    # INTEGER -> RATING: RATING has no min, and a max of 500 does not fit it (2 to 10 stars); the default does.
+    await changes_settings(tenant, stars, "RATING", {"default": 3}, ["max", "min"])
+    too_many = await change(tenant, CREATE_CUSTOMER, input={"kind": "PERSON", "name": "X", "custom": {"stars": 6}})
+    assert codes(too_many) == [("TOO_LARGE", ["input", "custom", "stars"])]
+
+
 # (type, stored value of the n-th record, the text it becomes)
 SCALAR_TO_TEXT: list[tuple[str, Callable[[int], Any], Callable[[Any], str]]] = [
     ("INTEGER", lambda n: n - 2500, str),
