@@ -120,3 +120,16 @@ async def test_a_built_statement_runs_on_the_driver(rapport: App) -> None:
         row = await driver.first(conn, bound.statement, bound.parameters({"at": uuid.UUID(int=5)}))
     assert row is not None
     assert (row.a, row.at) == ("b", uuid.UUID(int=5))
+
+
+def test_every_entity_is_created_on_the_driver() -> None:
+    """Creates send their INSERT straight to psycopg whatever columns they set: no entity falls back."""
+    from rapport.resolvers.mutations.crud import _insert_statement
+    from rapport.schema.entities import ENTITIES
+
+    for name, entity in ENTITIES.items():
+        columns = tuple(sorted(c.name for c in entity.table.columns))
+        bound = _insert_statement(name, columns)
+        assert bound is not None, name
+        assert bound.statement.sql.startswith(f"INSERT INTO {entity.table.name}"), bound.statement.sql
+        assert "RETURNING" in bound.statement.sql
