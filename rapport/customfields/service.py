@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, select, update
+from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,7 @@ from rapport.customfields.values import ValueProblem
 from rapport.errors import UserErrorCode
 from rapport.ids import new_id
 from rapport.models import CustomFieldDefinition, Tenant, table_of
+from rapport.resolvers.filtering import base_condition
 from rapport.schema.entities import CUSTOMIZABLE, ENTITIES
 
 MAX_ACTIVE_FIELDS = 500
@@ -154,21 +155,14 @@ async def _check_reference_default(conn: AsyncConnection, tenant_id: uuid.UUID, 
     if definition.type != "REFERENCE" or definition.default is None:
         return
     target = ENTITIES[target_of(definition)]
-    table = target.table
-    condition = [table.c.tenant_id == tenant_id, table.c.id == uuid.UUID(definition.default)]
-    if target.soft_delete:
-        condition.append(table.c.deleted_at.is_(None))
-    if (await conn.execute(select(exists().where(*condition)))).scalar_one():
+    live = and_(base_condition(target, tenant_id), target.table.c.id == uuid.UUID(definition.default))
+    if (await conn.execute(select(exists().where(live)))).scalar_one():
         return
     raise _problem(["input", "default"], UserErrorCode.NOT_FOUND, f"default: no such {target.name} in this tenant")
 
 
 def _live(definition: FieldDefinition, tenant_id: uuid.UUID) -> list[Any]:
-    entity = CUSTOMIZABLE[definition.entity]
-    condition = [entity.table.c.tenant_id == tenant_id]
-    if entity.soft_delete:
-        condition.append(entity.table.c.deleted_at.is_(None))
-    return condition
+    return [base_condition(CUSTOMIZABLE[definition.entity], tenant_id)]
 
 
 async def _rows_without_value(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> int:
