@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.ids import new_id, to_global_id
@@ -57,3 +57,15 @@ async def insert_customers(
         if contacts:
             await conn.execute(insert(table_of(Contact)), contacts)
     return [to_global_id("Customer", c["id"]) for c in customers]
+
+
+async def populate_custom(
+    engine: AsyncEngine, tenant: Tenant, count: int, custom_sql: str, params: dict[str, Any] | None = None
+) -> None:
+    """``count`` customers whose custom values are ``custom_sql`` (evaluated per row, with ``params``)."""
+    await insert_customers(engine, tenant, count)
+    async with engine.begin() as conn:
+        await enter_tenant(conn, tenant.id)
+        await conn.execute(
+            text(f"UPDATE customers SET custom = {custom_sql} WHERE tenant_id = :t"), {**(params or {}), "t": tenant.id}
+        )

@@ -18,7 +18,7 @@ from rapport.customfields.indexes import btree_name
 from rapport.tenants import enter_tenant
 from tests.conftest import App, Tenant
 from tests.customfields.test_new_types import api_plan, indexed_tenant, indexes_built_and_analyzed
-from tests.factories import insert_customers
+from tests.factories import populate_custom
 
 # (type, settings, the value of record n as SQL, a filter matching the last ten or so of 6,000 records)
 INDEXED: list[tuple[str, dict[str, Any], str, str]] = [
@@ -196,16 +196,14 @@ async def test_a_filterable_select_has_an_index_its_equality_uses(
         "CUSTOMER", "price", "SELECT", filterable="true", options='[{label: "Rare"}, {label: "Common"}]'
     )
     rare, common = (o["id"] for o in field["options"])
-    await insert_customers(owner_engine, tenant, 6000)
-    async with owner_engine.begin() as conn:
-        await enter_tenant(conn, tenant.id)
-        await conn.execute(
-            text(
-                "UPDATE customers SET custom = jsonb_build_object('price', CASE WHEN random() < 0.002 "
-                "THEN CAST(:rare AS text) ELSE CAST(:common AS text) END) WHERE tenant_id = :t"
-            ),
-            {"rare": rare, "common": common, "t": tenant.id},
-        )
+    await populate_custom(
+        owner_engine,
+        tenant,
+        6000,
+        "jsonb_build_object('price', "
+        "CASE WHEN random() < 0.002 THEN CAST(:rare AS text) ELSE CAST(:common AS text) END)",
+        {"rare": rare, "common": common},
+    )
     await indexes_built_and_analyzed(rapport, owner_engine)
     definition = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="price", type="SELECT", label="Price")
     query = "{ customers(first: 20, filter: {custom: {price: {eq: RARE}}}) { nodes { name } } }"

@@ -15,7 +15,7 @@ from rapport.customfields.types.registry import field_type
 from rapport.models import Customer, table_of
 from rapport.tenants import enter_tenant
 from tests.conftest import App, Tenant
-from tests.factories import insert_customers
+from tests.factories import populate_custom
 
 DEFS = "{ customFieldDefinitions(includeArchived: true) { id key type indexStatus indexError version options { id value } } }"  # noqa: E501
 
@@ -63,16 +63,7 @@ async def test_concurrent_creates_of_one_unique_value_have_one_winner(rapport: A
 
 async def test_sortable_field_index_is_used(rapport: App, tenant: Tenant, owner_engine: AsyncEngine) -> None:
     await tenant.add_field("CUSTOMER", "score", "INTEGER", sortable="true", filterable="true")
-    await insert_customers(owner_engine, tenant, 6000)
-    async with owner_engine.begin() as conn:
-        await enter_tenant(conn, tenant.id)
-        await conn.execute(
-            text(
-                "UPDATE customers SET custom = jsonb_build_object('score', (random() * 10000)::int) "
-                "WHERE tenant_id = :t"
-            ),
-            {"t": tenant.id},
-        )
+    await populate_custom(owner_engine, tenant, 6000, "jsonb_build_object('score', (random() * 10000)::int)")
     assert (await _wait_ready(rapport, tenant, "score"))["indexStatus"] == "READY"
     score = FieldDefinition(id=uuid.uuid4(), entity="CUSTOMER", key="score", type="INTEGER", label="Score")
     expression = field_type("INTEGER").value_expr(table_of(Customer).c.custom, score)
@@ -96,13 +87,6 @@ async def test_sortable_field_index_is_used(rapport: App, tenant: Tenant, owner_
     assert any("cf_customers_score_integer" in line for line in plan), plan
 
 
-async def _populate(tenant: Tenant, owner_engine: AsyncEngine, count: int, custom_sql: str) -> None:
-    await insert_customers(owner_engine, tenant, count)
-    async with owner_engine.begin() as conn:
-        await enter_tenant(conn, tenant.id)
-        await conn.execute(text(f"UPDATE customers SET custom = {custom_sql} WHERE tenant_id = :t"), {"t": tenant.id})
-
-
 async def _custom_values(owner_engine: AsyncEngine, tenant: Tenant) -> list[dict[str, Any]]:
     async with owner_engine.begin() as conn:
         await enter_tenant(conn, tenant.id)
@@ -114,7 +98,7 @@ async def _custom_values(owner_engine: AsyncEngine, tenant: Tenant) -> list[dict
 
 async def test_rename_moves_every_value(tenant: Tenant, owner_engine: AsyncEngine) -> None:
     field = await tenant.add_field("CUSTOMER", "oldName", "INTEGER")
-    await _populate(tenant, owner_engine, 5000, "jsonb_build_object('oldName', (random() * 100)::int)")
+    await populate_custom(owner_engine, tenant, 5000, "jsonb_build_object('oldName', (random() * 100)::int)")
     before = [c["oldName"] for c in await _custom_values(owner_engine, tenant)]
     payload = await tenant.mutate(
         'mutation($id: ID!) { customFieldUpdate(id: $id, input: {key: "newName"}) '
@@ -137,13 +121,12 @@ async def test_merge_options_remaps_values(tenant: Tenant, owner_engine: AsyncEn
         "CUSTOMER", "tier", "SELECT", options='[{label: "Gold"}, {label: "Silver"}, {label: "Bronze"}]'
     )
     ids = {o["value"]: o["id"] for o in field["options"]}
-    await _populate(
-        tenant,
+    await populate_custom(
         owner_engine,
+        tenant,
         5000,
-        "jsonb_build_object('tier', (ARRAY[:g, :s, :b])[1 + (random() * 2)::int])".replace(":g", f"'{ids['GOLD']}'")
-        .replace(":s", f"'{ids['SILVER']}'")
-        .replace(":b", f"'{ids['BRONZE']}'"),
+        "jsonb_build_object('tier', (ARRAY[CAST(:g AS text), :s, :b])[1 + (random() * 2)::int])",
+        {"g": ids["GOLD"], "s": ids["SILVER"], "b": ids["BRONZE"]},
     )
     before = [c["tier"] for c in await _custom_values(owner_engine, tenant)]
     payload = await tenant.mutate(
@@ -160,7 +143,7 @@ async def test_change_type_dry_run_reports_and_refuses_partial_changes(
     tenant: Tenant, owner_engine: AsyncEngine
 ) -> None:
     field = await tenant.add_field("CUSTOMER", "size", "TEXT")
-    await _populate(tenant, owner_engine, 5000, "jsonb_build_object('size', ((random() * 40)::int)::text)")
+    await populate_custom(owner_engine, tenant, 5000, "jsonb_build_object('size', ((random() * 40)::int)::text)")
     async with owner_engine.begin() as conn:
         await enter_tenant(conn, tenant.id)
         await conn.execute(
@@ -199,7 +182,7 @@ async def test_change_type_dry_run_reports_and_refuses_partial_changes(
 
 async def test_delete_purges_values(tenant: Tenant, owner_engine: AsyncEngine) -> None:
     field = await tenant.add_field("CUSTOMER", "gone", "BOOLEAN")
-    await _populate(tenant, owner_engine, 5000, "jsonb_build_object('gone', true, 'kept', 1)")
+    await populate_custom(owner_engine, tenant, 5000, "jsonb_build_object('gone', true, 'kept', 1)")
     data = await tenant.data(
         "mutation($id: ID!) { customFieldDelete(id: $id) { deletedId purgedValues userErrors { code } } }",
         {"id": field["id"]},
