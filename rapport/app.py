@@ -23,6 +23,7 @@ from rapport.customfields.indexes import IndexBuilder
 from rapport.db import driver
 from rapport.db.database import Database, open_database
 from rapport.db.migrate import head_revision
+from rapport.db.read_pool import ReadPool
 from rapport.execution import Executor, Operation, error, unauthenticated
 from rapport.idempotency import HEADER
 from rapport.schema.cache import SchemaCache
@@ -155,6 +156,7 @@ class AppState:
         self.owns_database = database is None
         self.executor: Executor | None = None
         self.index_builder: IndexBuilder | None = None
+        self.read_pool: ReadPool | None = None
 
     async def start(self) -> None:
         if self.database is None:
@@ -166,7 +168,12 @@ class AppState:
         self.index_builder = IndexBuilder(self.owner_engine)
         self.index_builder.start()
         await self.index_builder.resume()
-        self.executor = Executor(engine, SchemaCache(self.settings.schema_cache_size), self.index_builder)
+        # Reads the compiled path answers with driver statements alone skip SQLAlchemy's pool (decision 31).
+        self.read_pool = ReadPool(self.database, self.settings, engine) if self.settings.read_pool_connections else None
+        if self.read_pool is not None:
+            await self.read_pool.open()
+        cache = SchemaCache(self.settings.schema_cache_size)
+        self.executor = Executor(engine, cache, self.index_builder, self.read_pool)
         self.executor.configure(self.settings)
 
     async def stop(self) -> None:
@@ -174,6 +181,9 @@ class AppState:
             await self.index_builder.stop()
             await self.owner_engine.dispose()
             self.index_builder = None
+        if self.read_pool is not None:
+            await self.read_pool.close()
+            self.read_pool = None
         if self.executor is not None:
             await self.executor.engine.dispose()
             self.executor = None

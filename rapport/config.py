@@ -34,7 +34,17 @@ class Settings(BaseSettings):
     pool_size: int = 20
     pool_max_overflow: int = 0
     pool_timeout_s: float = 5.0
+    read_pool_size: int | None = Field(
+        default=None,
+        ge=0,
+        description="Most connections of the read pool, which answers repeated compiled reads outside "
+        "SQLAlchemy (decision 31); unset: pool_size; 0: every request uses the request pool.",
+    )
     connect_timeout_s: float = 5.0
+
+    @property
+    def read_pool_connections(self) -> int:
+        return self.pool_size if self.read_pool_size is None else self.read_pool_size
 
     schema_cache_size: int = Field(default=256, description="Built tenant schemas kept in memory (LRU).")
 

@@ -3,13 +3,16 @@ transaction (tenant set by the same statement that checks the token), execute, c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import psycopg
+import psycopg_pool
 from graphql import GraphQLError
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
@@ -22,16 +25,19 @@ from strawberry.types import ExecutionResult
 from rapport import compiled as compiled_reads
 from rapport import limits, metrics
 from rapport.auth import tokens
-from rapport.auth.tokens import authenticate, tenant_of
+from rapport.auth.tokens import Authenticated, authenticate, tenant_of
 from rapport.config import Settings, get_settings
 from rapport.context import Actor, RequestContext
 from rapport.customfields.indexes import IndexBuilder
+from rapport.db.read_pool import NeedsEngine, ReadConnection, ReadPool
 from rapport.db.shielded import RequestConnection
 from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
 from rapport.plans import plan_cache_mode
 from rapport.ratelimit import RateLimiter, retry_after_header
+from rapport.read_path import ReadMemo
 from rapport.schema.cache import SchemaCache
+from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.request")
 
@@ -119,10 +125,18 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 class Executor:
-    def __init__(self, engine: AsyncEngine, cache: SchemaCache, index_builder: IndexBuilder | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cache: SchemaCache,
+        index_builder: IndexBuilder | None = None,
+        read_pool: ReadPool | None = None,
+    ) -> None:
         self.engine = engine
         self.cache = cache
         self.index_builder = index_builder
+        self.read_pool = read_pool
+        self.read_memo = ReadMemo(cache) if read_pool is not None else None
 
     _settings: Settings | None = None
     _rate_limiter: RateLimiter | None = None
@@ -188,11 +202,19 @@ class Executor:
         compiled = self.settings.compiled_reads
         try:
             try:
+                charge = True
+                if compiled and self._read_pool_may_answer(token, op):
+                    answered, charged = await self._read(token, op, request_id)
+                    if answered is not None:
+                        return answered
+                    charge = not charged
                 try:
-                    return await self._run(token, op, request_id, compiled=compiled, stale_is_retried=True)
+                    return await self._run(
+                        token, op, request_id, compiled=compiled, stale_is_retried=True, charge=charge
+                    )
                 except _StaleConnection:
                     log.info("request %s: a pooled connection had been closed; retrying on a fresh one", request_id)
-                    return await self._run(token, op, request_id, compiled=compiled)
+                    return await self._run(token, op, request_id, compiled=compiled, charge=charge)
             except compiled_reads.CompiledReadFailed:
                 return await self._run(token, op, request_id, compiled=False, charge=False)
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
@@ -201,16 +223,92 @@ class Executor:
             if _is_timeout(exc):
                 return Outcome(200, {"errors": [timeout_error(request_id)]})
             log.warning("database unavailable (request %s): %s", request_id, exc)
-            return Outcome(
-                503,
-                {
-                    "errors": [
-                        error(
-                            "The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id
-                        )
-                    ]
-                },
-            )
+            return unavailable(request_id)
+
+    def _seen(self, token: str, auth: Authenticated | None) -> None:
+        if self.read_memo is not None:
+            self.read_memo.authenticated(token, auth)
+
+    def _answered(self, auth: Authenticated, tenant_schema: TenantSchema, op: Operation, *, on_driver: bool) -> None:
+        """The compiled path answered on the request engine: next time the read pool may answer it."""
+        if self.read_memo is not None:
+            self.read_memo.answered(auth.tenant_id, tenant_schema, op.query, op.operation_name, on_driver)
+
+    def _read_pool_may_answer(self, token: str, op: Operation) -> bool:
+        checked = limits.CURRENT.get()
+        return (
+            self.read_memo is not None
+            and self.read_pool is not None
+            and self.read_pool.available()
+            and checked is not None
+            and not checked.is_mutation
+            and self.read_memo.likely(token, op.query, op.operation_name)
+        )
+
+    async def _read(self, token: str, op: Operation, request_id: str) -> tuple[Outcome | None, bool]:
+        """Answer a read on the read pool (decision 31): its answer, or None when the request engine must answer
+        after all; and whether the tenant's rate limit was charged."""
+        assert self.read_pool is not None
+        assert self.read_memo is not None
+        checked = limits.CURRENT.get()
+        assert checked is not None
+        try:
+            async with self.read_pool.connection() as conn:
+                try:
+                    auth = await authenticate(conn, token, request_id)
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated:
+                        raise
+                    self.read_pool.failed(lost=True)  # the request engine answers, on a connection of its own
+                    return None, False
+                self.read_memo.authenticated(token, auth)
+                if auth is None:
+                    await _rollback(conn)
+                    return unauthenticated(), False
+                tenant_schema = self.cache.cached(auth.tenant_id, auth.schema_version, auth.role)
+                if tenant_schema is None or not self.read_memo.known(
+                    auth.tenant_id, tenant_schema, op.query, op.operation_name
+                ):
+                    await _rollback(conn)  # the schema changed since: the request engine builds the new one
+                    return None, False
+                wait = self.rate_limiter.take(auth.tenant_id, checked.cost.points)
+                if wait > 0:
+                    await _rollback(conn)
+                    return rate_limited(wait, checked.cost), True
+                context = _context(conn, auth, tenant_schema, request_id)
+                try:
+                    data = await compiled_reads.data(
+                        tenant_schema, checked, op.query, op.variables, op.operation_name, context
+                    )
+                except OperationalError as exc:
+                    await _rollback(conn)
+                    if _is_timeout(exc):
+                        return Outcome(200, {"errors": [timeout_error(request_id)], "data": None}), True
+                    if not exc.connection_invalidated:
+                        raise
+                    self.read_pool.failed(lost=True)
+                    return None, True
+                except NeedsEngine:
+                    data = None
+                except compiled_reads.CompiledReadFailed:
+                    await _rollback(conn)
+                    raise  # answered again on the resolver path, as on the engine
+                if data is None:
+                    await _rollback(conn)
+                    self.read_memo.answered(auth.tenant_id, tenant_schema, op.query, op.operation_name, False)
+                    return None, True
+                try:
+                    await conn.driver_connection.commit()
+                except psycopg.Error:
+                    self.read_pool.failed(lost=True)
+                    return None, True
+                self.read_pool.succeeded()
+                return Outcome(200, {"data": data}), True
+        except psycopg_pool.PoolTimeout:
+            # Busier than the pool, or no connection can be opened: the request engine answers.
+            log.info("no read-pool connection for request %s; the request engine answers it", request_id)
+            self.read_pool.failed(lost=False)
+            return None, False
 
     async def sdl(self, token: str | None) -> str | None:
         """The SDL of the schema this token's tenant and role see (for code generators); None if unknown."""
@@ -246,6 +344,7 @@ class Executor:
                 if stale_is_retried and exc.connection_invalidated:
                     raise _StaleConnection from exc
                 raise
+            self._seen(token, auth)
             if auth is None:
                 await transaction.rollback()
                 return unauthenticated()
@@ -256,18 +355,9 @@ class Executor:
                 await transaction.rollback()
                 return rate_limited(wait, cost)
             tenant_schema = await self.cache.get(conn, auth.tenant_id, auth.schema_version, auth.role)
-            context = RequestContext(
-                conn=conn,
-                tenant_id=auth.tenant_id,
-                tenant_slug=auth.tenant_slug,
-                schema_version=auth.schema_version,
-                actor=Actor(user_id=auth.user_id, role=auth.role, token_id=auth.token_id),
-                custom_fields=tenant_schema.custom_fields,
-                all_custom_fields=tenant_schema.all_fields,
-                request_id=request_id,
-                settings=auth.settings,
-            )
+            context = _context(conn, auth, tenant_schema, request_id)
             if compiled and checked is not None and not checked.is_mutation:
+                sent = request_connection.engine_statements
                 try:
                     data = await compiled_reads.data(
                         tenant_schema, checked, op.query, op.variables, op.operation_name, context
@@ -278,6 +368,7 @@ class Executor:
                     await transaction.rollback()
                     return Outcome(200, {"errors": [timeout_error(request_id)], "data": None})
                 if data is not None:
+                    self._answered(auth, tenant_schema, op, on_driver=request_connection.engine_statements == sent)
                     return Outcome(200, {"data": data})
             idempotent: RequestKey | None = None
             if op.idempotency_key is not None and checked is not None and checked.is_mutation:
@@ -314,6 +405,34 @@ class Executor:
         if any(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in body.get("errors", [])):
             return Outcome(503, body)
         return Outcome(200, body)
+
+
+def _context(
+    conn: AsyncConnection | ReadConnection, auth: Authenticated, tenant_schema: TenantSchema, request_id: str
+) -> RequestContext:
+    return RequestContext(
+        # A read-pool connection serves the driver path only; any other use raises NeedsEngine (decision 31).
+        conn=cast(AsyncConnection, conn),
+        tenant_id=auth.tenant_id,
+        tenant_slug=auth.tenant_slug,
+        schema_version=auth.schema_version,
+        actor=Actor(user_id=auth.user_id, role=auth.role, token_id=auth.token_id),
+        custom_fields=tenant_schema.custom_fields,
+        all_custom_fields=tenant_schema.all_fields,
+        request_id=request_id,
+        settings=auth.settings,
+    )
+
+
+async def _rollback(conn: ReadConnection) -> None:
+    """End a read-pool transaction that answers nothing (a lost connection is discarded by the pool)."""
+    with contextlib.suppress(psycopg.Error):
+        await conn.driver_connection.rollback()
+
+
+def unavailable(request_id: str) -> Outcome:
+    message = "The database is unavailable; retry shortly."
+    return Outcome(503, {"errors": [error(message, "SERVICE_UNAVAILABLE", requestId=request_id)]})
 
 
 def _response_body(result: ExecutionResult, context: RequestContext, request_id: str, failed: bool) -> dict[str, Any]:

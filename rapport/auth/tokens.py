@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.db import driver
 from rapport.db.driver import DriverStatement
+from rapport.db.read_pool import ReadConnection
 from rapport.ids import new_id
 from rapport.models import ApiToken, table_of
 from rapport.tenant_settings import TenantSettings
@@ -77,7 +78,9 @@ _AUTHENTICATE = DriverStatement.of(
 )
 
 
-async def authenticate(conn: AsyncConnection, token: str, request_id: str | None = None) -> Authenticated | None:
+async def authenticate(
+    conn: AsyncConnection | ReadConnection, token: str, request_id: str | None = None
+) -> Authenticated | None:
     """Resolve a bearer token and set the transaction's tenant, and its actor and request id for the audit
     trail; None for malformed, unknown or revoked tokens."""
     tenant_id = tenant_of(token)

@@ -38,17 +38,7 @@ class Database:
             # No ping before each request: the executor retries a request whose first statement finds its
             # pooled connection closed (decision 26).
             "pool_pre_ping": False,
-            "connect_args": {
-                "connect_timeout": max(1, int(settings.connect_timeout_s)),
-                "application_name": "rapport",
-                # Over TCP, a database host that vanishes (no FIN, no RST) is noticed within ~15 s instead of
-                # the OS default of hours: keepalive probes while waiting, and a bound on unacknowledged sends.
-                "keepalives": 1,
-                "keepalives_idle": 5,
-                "keepalives_interval": 2,
-                "keepalives_count": 3,
-                "tcp_user_timeout": 15_000,
-            },
+            "connect_args": connect_options(settings),
         }
         options.update(overrides)
         engine = create_async_engine(self.app_url, **options)
@@ -79,6 +69,21 @@ class Database:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """libpq options of every request connection (the request engine's and the read pool's)."""
+    return {
+        "connect_timeout": max(1, int(settings.connect_timeout_s)),
+        "application_name": "rapport",
+        # Over TCP, a database host that vanishes (no FIN, no RST) is noticed within ~15 s instead of the OS
+        # default of hours: keepalive probes while waiting, and a bound on unacknowledged sends.
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 15_000,
+    }
 
 
 def _psycopg(url: str) -> URL:

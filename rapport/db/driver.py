@@ -14,7 +14,7 @@ cancelled half-way, like any other.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
+from rapport.db.read_pool import ReadConnection
 from rapport.db.shielded import RequestConnection
 
 TUPLES_OK = ExecStatus.TUPLES_OK
@@ -91,14 +92,18 @@ def _processed(processors: Mapping[str, Callable[[Any], Any]], values: Mapping[s
     return {k: (processors[k](v) if k in processors else v) for k, v in values.items()}
 
 
-async def first(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+async def first(
+    conn: AsyncConnection | ReadConnection, statement: DriverStatement, params: Mapping[str, Any]
+) -> Any | None:
     """The first row (attributes by column name, like SQLAlchemy's rows), or None (also for commands)."""
     if isinstance(conn, RequestConnection):
         return await conn.shielded(_first(conn, statement.sql, params))
     return await _first(conn, statement.sql, params)
 
 
-async def begin_with(conn: AsyncConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+async def begin_with(
+    conn: AsyncConnection | ReadConnection, statement: DriverStatement, params: Mapping[str, Any]
+) -> Any | None:
     """Start the transaction and run ``statement`` in one round trip; its first row, or None.
 
     The request engine's connections are in autocommit mode (``REQUEST_ENGINE_OPTIONS``), so psycopg sends no
@@ -137,7 +142,13 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
     await first(conn, _RELEASE, {})
 
 
-async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any], begin: bool = False) -> Any | None:
+async def _first(
+    conn: AsyncConnection | ReadConnection, sql: str, params: Mapping[str, Any], begin: bool = False
+) -> Any | None:
+    if isinstance(conn, ReadConnection):
+        # The read pool's connection (decision 31): the pool discards it if it was lost.
+        sync_engine = conn.engine.sync_engine
+        return await _send(conn.driver_connection, sql, params, begin, sync_engine.dispatch, None)
     sync = conn.sync_connection
     assert sync is not None
     if not sync.in_transaction():
@@ -148,13 +159,32 @@ async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any], beg
     # through a greenlet in case it must reconnect.
     raw = sync.connection if not sync.invalidated else await conn.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+
+    async def lost(exc: psycopg.Error) -> None:
+        # As SQLAlchemy does on a disconnect: connections opened before this one are replaced at their next
+        # checkout (the server has probably restarted, so they are dead too), and this one is dropped.
+        conn.sync_engine.pool._invalidate(raw, exc, _checkin=False)
+        await conn.invalidate(exc)
+
+    return await _send(driver, sql, params, begin, sync.dispatch, sync, lost)
+
+
+async def _send(
+    driver: psycopg.AsyncConnection[Any],
+    sql: str,
+    params: Mapping[str, Any],
+    begin: bool,
+    dispatch: Any,
+    sync: Any,
+    lost: Callable[[psycopg.Error], Awaitable[None]] | None = None,
+) -> Any | None:
     begin = begin and driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
     if begin:
         cursor: psycopg.AsyncCursor[Any] = psycopg.AsyncClientCursor(driver, row_factory=namedtuple_row)
         sql = "BEGIN; " + sql
     else:
         cursor = driver.cursor(row_factory=namedtuple_row)
-    sync.dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
+    dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
     try:
         await cursor.execute(sql, params or None)
         if begin:
@@ -166,15 +196,12 @@ async def _first(conn: AsyncConnection, sql: str, params: Mapping[str, Any], beg
         result = cursor.pgresult
         return await cursor.fetchone() if result is not None and result.status == TUPLES_OK else None
     except psycopg.Error as exc:
-        lost = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
-        if lost:
-            # As SQLAlchemy does on a disconnect: connections opened before this one are replaced at their next
-            # checkout (the server has probably restarted, so they are dead too), and this one is dropped.
-            conn.sync_engine.pool._invalidate(raw, exc, _checkin=False)
-            await conn.invalidate(exc)
+        gone = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
+        if gone and lost is not None:
+            await lost(exc)
         # Parameters stay out of the message: these statements carry token digests.
         raise DBAPIError.instance(
-            sql, dict(params), exc, psycopg.Error, hide_parameters=True, connection_invalidated=lost
+            sql, dict(params), exc, psycopg.Error, hide_parameters=True, connection_invalidated=gone
         ) from exc
     finally:
         await cursor.close()

@@ -27,6 +27,9 @@ T = TypeVar("T")
 class RequestConnection(AsyncConnection):
     _pending: set[asyncio.Task[Any]] | None = None
     _executing = False
+    # Statements sent through SQLAlchemy's execution rather than the driver path (``rapport.db.driver``): a read
+    # that needed none can be answered on the read pool (decision 31).
+    engine_statements = 0
 
     @contextmanager
     def executing(self) -> Iterator[None]:
@@ -40,6 +43,7 @@ class RequestConnection(AsyncConnection):
     async def execute(
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> CursorResult[Any]:
+        self.engine_statements += 1
         return await self.shielded(super().execute(statement, parameters, execution_options=execution_options))
 
     async def shielded(self, statement: Awaitable[T]) -> T:

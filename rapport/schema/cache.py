@@ -43,6 +43,9 @@ class LRU(Generic[K, V]):
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -62,6 +65,11 @@ class SchemaCache:
         self._schemas: LRU[str, TenantSchema] = LRU(size)
         self._building: dict[str, asyncio.Future[TenantSchema]] = {}
         self.builds = 0
+
+    def cached(self, tenant_id: uuid.UUID, schema_version: int, role: str) -> TenantSchema | None:
+        """The schema ``get`` would return, if it is built already (no I/O)."""
+        fingerprint = self._versions.get((tenant_id, schema_version, role))
+        return None if fingerprint is None else self._schemas.get(fingerprint)
 
     def latest(self, tenant_id: uuid.UUID) -> TenantSchema | None:
         """The schema cached for the tenant's highest known version (for inspection and tests)."""
