@@ -369,3 +369,20 @@ async def test_customer_summary_is_answered_directly_and_alike(
     assert one["customerSummary"]["name"]
     assert answered
     assert all(answered)  # every summary above was answered without the executor
+
+
+async def test_pages_select_only_the_columns_their_objects_use(rapport: App, demo: Tenant) -> None:
+    query = (
+        "{ customers(first: 3) { nodes { name contacts(first: 2) { nodes { email } } "
+        "orders(first: 2) { pageInfo { hasNextPage } nodes { id status } } } } }"
+    )
+    data, _ = await both(rapport, demo, query)
+    assert data["customers"]["nodes"]
+    with rapport.sql.capture() as statements:
+        await demo.data(query)
+    read = statements[-1]
+    # Each page's derived table carries what its objects (and the pages nested in them) use, not its table.
+    for unused in ("occupation", "birthday", "address_city", "phone", "total_amount", "placed_at", "customer_id"):
+        assert f".{unused} AS {unused}" not in read, unused
+    for used in ("id", "name", "email", "status"):
+        assert f".{used} AS {used}" in read, used

@@ -135,7 +135,7 @@ def _build(
         context.custom_fields,
     )
     try:
-        statement = compiler.statement()
+        statement, compiler = compiler.narrowed()
     except Unsupported as exc:
         log.debug("resolver path: %s", exc)
         return None

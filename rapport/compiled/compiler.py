@@ -12,8 +12,9 @@ aliases, so both paths select the same rows in the same order. Anything the comp
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -52,6 +53,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types.arguments import convert_arguments
 from strawberry.utils.str_converters import to_camel_case
@@ -76,6 +79,8 @@ from rapport.schema.entities import ENTITIES
 _EMPTY_LIST: ColumnElement[Any] = literal_column("'[]'::json")
 # PostgreSQL functions take at most 100 arguments: json_build_object at most 50 keys.
 _MAX_KEYS = 50
+
+log = logging.getLogger("rapport.compiled")
 
 
 @cache
@@ -187,6 +192,7 @@ class Compiler:
         operation: OperationDefinitionNode,
         tenant_id: uuid.UUID,
         custom: Mapping[str, Mapping[str, FieldDefinition]],
+        columns: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.schema = schema
         self.graphql: GraphQLSchema = schema._schema
@@ -195,10 +201,35 @@ class Compiler:
         self.operation = operation
         self.tenant_id = tenant_id
         self.custom = custom
+        # The columns each page selects, by the name of its table's alias (from ``used_columns``); a page
+        # not named selects them all.
+        self.columns = columns or {}
+        # Each page's rows (the derived table the objects are built from) and its table's alias name.
+        self.pages: dict[int, tuple[FromClause, str]] = {}
         self._names = itertools.count()
         self.cursor_slots: list[CursorSlot] = []
 
     # --- entry ------------------------------------------------------------------------------------------
+    def narrowed(self) -> tuple[Select[Any], Compiler]:
+        """The statement with each page selecting only the columns its objects use, and the compiler that
+        built it (its cursor slots). A page's derived table otherwise carries every column of its table:
+        PostgreSQL plans and projects them all, a tenth of customFilter's statement time."""
+        statement = self.statement()
+        narrow = Compiler(
+            self.schema,
+            self.fragments,
+            self.variables,
+            self.operation,
+            self.tenant_id,
+            self.custom,
+            used_columns(statement, self.pages.values()),
+        )
+        try:
+            return narrow.statement(), narrow
+        except (KeyError, AttributeError):  # a column the first build did not show in use: keep them all
+            log.warning("compiled read kept every column of its pages", exc_info=True)
+            return statement, self
+
     def statement(self) -> Select[Any]:
         query_type = self.graphql.query_type
         assert query_type is not None
@@ -322,7 +353,9 @@ class Compiler:
         if after is not None:
             condition = and_(condition, after_condition(sort, after, self._cursor_binder(after_variable, keys, after)))
         ordering = order_clauses(sort)
-        columns: list[Any] = [*table.columns, *(k.expr.label(f"_k{i}") for i, k in enumerate(sort))]
+        chosen = self.columns.get(table.name)
+        selected = [c for c in table.columns if chosen is None or c.name in chosen]
+        columns: list[Any] = [*selected, *(k.expr.label(f"_k{i}") for i, k in enumerate(sort))]
         if cursors:
             columns.append(cursor(sort).label("_cursor"))
         # One row more than the page tells whether another page follows (only fetched when pageInfo is asked
@@ -340,12 +373,14 @@ class Compiler:
             return tuple(order_clauses(keys))
 
         if not lookahead:  # every row is on the page: lists are aggregated in sort order, no numbering needed
+            self.pages[id(page)] = (page, table.name)
             return _Page(page, request.size, after is not None, count.scalar_subquery(), order_of(page), False)
         # Rows are numbered after the LIMIT. A window over the scan itself reads one row past the page (to end
         # its peer group), and when an index gives only the first sort key's order (an incremental sort) that
         # one row costs a whole further group of equal values: on a date key, a hundred rows.
         numbered = select(page, func.row_number().over(order_by=order_of(page)).label("_rn"))
         rows = numbered.subquery(self._name("p"))
+        self.pages[id(rows)] = (rows, table.name)
         return _Page(rows, request.size, after is not None, count.scalar_subquery(), order_of(rows), True)
 
     def _edge(
@@ -593,3 +628,14 @@ def _object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[An
     for key, value in pairs:
         arguments += [sql_string(key), value]
     return func.json_build_object(*arguments)
+
+
+def used_columns(statement: Select[Any], pages: Iterable[tuple[FromClause, str]]) -> dict[str, frozenset[str]]:
+    """For each page (its rows, its table's alias name), the columns of its rows ``statement`` refers to."""
+    names = {id(rows): name for rows, name in pages}
+    used: dict[str, set[str]] = {name: set() for name in names.values()}
+    for element in visitors.iterate(statement):
+        table = getattr(element, "table", None)
+        if isinstance(element, ColumnClause) and table is not None and id(table) in names:
+            used[names[id(table)]].add(element.name)
+    return {name: frozenset(columns) for name, columns in used.items()}
