@@ -81,6 +81,10 @@ def timeout_error(request_id: str) -> dict[str, Any]:
     return error(message, "TIMEOUT", requestId=request_id)
 
 
+def unavailable_error(request_id: str) -> dict[str, Any]:
+    return error("The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id)
+
+
 def _is_timeout(exc: BaseException | None) -> bool:
     """statement_timeout (or a cancel) stopped a statement: SQLSTATE 57014, query_canceled."""
     return isinstance(exc, DBAPIError) and isinstance(exc.orig, pg_errors.QueryCanceled)
@@ -104,10 +108,7 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         # for this request alone (libpq refusing more than 65535 parameters, a deadlock): retrying the same
         # request would not help, so they are internal errors like any other.
         log.warning("database unavailable during request %s: %s", request_id, original)
-        return {
-            **error("The database is unavailable; retry shortly.", "SERVICE_UNAVAILABLE", requestId=request_id),
-            "path": formatted.get("path"),
-        }
+        return {**unavailable_error(request_id), "path": formatted.get("path")}
     elif not formatted.get("path"):
         # Raised before execution, while the document or the variables were checked against the schema (a
         # scalar rejecting a variable, a missing required variable): the client's input, and a message for it.
@@ -223,7 +224,7 @@ class Executor:
             if _is_timeout(exc):
                 return Outcome(200, {"errors": [timeout_error(request_id)]})
             log.warning("database unavailable (request %s): %s", request_id, exc)
-            return unavailable(request_id)
+            return Outcome(503, {"errors": [unavailable_error(request_id)]})
 
     def _seen(self, token: str, auth: Authenticated | None) -> None:
         if self.read_memo is not None:
@@ -428,11 +429,6 @@ async def _rollback(conn: ReadConnection) -> None:
     """End a read-pool transaction that answers nothing (a lost connection is discarded by the pool)."""
     with contextlib.suppress(psycopg.Error):
         await conn.driver_connection.rollback()
-
-
-def unavailable(request_id: str) -> Outcome:
-    message = "The database is unavailable; retry shortly."
-    return Outcome(503, {"errors": [error(message, "SERVICE_UNAVAILABLE", requestId=request_id)]})
 
 
 def _response_body(result: ExecutionResult, context: RequestContext, request_id: str, failed: bool) -> dict[str, Any]:
