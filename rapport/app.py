@@ -12,9 +12,11 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from rapport import metrics
@@ -147,6 +149,34 @@ class GraphQLEndpoint:
         return ORJSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
 
+class RapportApp(Starlette):
+    """Starlette, with ``POST /graphql`` (nearly every request) answered past its router and exception
+    middleware: they cost about a tenth of a ``customerSummary``'s CPU and do nothing for that route. What
+    remains is what they would have done for it: a ``Request``, the endpoint, and a plain 500 for a bug."""
+
+    def __init__(self, graphql: GraphQLEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.graphql = graphql
+        self._graphql_post = ServerErrorMiddleware(self._post)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Not when mounted under a prefix (``root_path``): the router strips it from the path first.
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] == "POST"
+            and not scope.get("root_path")
+        ):
+            scope["app"] = self
+            await self._graphql_post(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.graphql.handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
 class AppState:
     """What the app holds between requests: the database, its engine and the schema cache."""
 
@@ -233,7 +263,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     endpoint = GraphQLEndpoint(state)
-    app = Starlette(
+    app = RapportApp(
+        endpoint,
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -639,3 +639,32 @@ async def test_metrics_count_requests_and_statements(http: Any, tenant: Tenant) 
     assert 'rapport_requests_total{outcome="ok"}' in text
     assert "rapport_sql_statements_total" in text
     assert "rapport_request_seconds_bucket" in text
+
+
+async def test_a_bug_in_post_graphql_is_a_plain_500(
+    rapport: App, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /graphql is answered past Starlette's router (``RapportApp``), not past its last resort: an
+    exception escaping the endpoint still gets Starlette's plain 500, and the answer leaks nothing."""
+    executor = rapport.app.state.rapport.executor
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(executor, "run", broken)
+    transport = httpx.ASGITransport(app=rapport.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as client:
+        response = await client.post("/graphql", json={"query": COUNT}, headers=auth(tenant))
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+
+
+async def test_post_graphql_under_a_path_prefix_goes_through_the_router(rapport: App, tenant: Tenant) -> None:
+    """Mounted under a prefix (``root_path``), the router finds the route as before."""
+    transport = httpx.ASGITransport(app=rapport.app, root_path="/crm")
+    async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as client:
+        response = await client.post("/crm/graphql", json={"query": COUNT}, headers=auth(tenant))
+        missing = await client.post("/crm/elsewhere", json={"query": COUNT}, headers=auth(tenant))
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["customers"]["totalCount"] >= 0
+    assert missing.status_code == 404
