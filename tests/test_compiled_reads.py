@@ -351,7 +351,7 @@ async def test_customer_summary_is_answered_directly_and_alike(
     query = """query($id: ID!, $other: ID!) {
       s: customerSummary(id: $id) { __typename id name tier lifecycleStage currency lifetimeValue orderCount
         lastOrderAt lastInteractionAt openOpportunities openCases points balance }
-      other: customerSummary(id: $other) { name v: lifetimeValue }
+      other: customerSummary(id: $other) { name __typename v: lifetimeValue t: __typename }
       __typename }"""
     for customer_id in ids:
         data, count = await both(rapport, demo, query, {"id": customer_id, "other": ids[0]})
@@ -369,6 +369,32 @@ async def test_customer_summary_is_answered_directly_and_alike(
     assert one["customerSummary"]["name"]
     assert answered
     assert all(answered)  # every summary above was answered without the executor
+
+
+async def test_customer_summary_directives_are_read_per_request(
+    rapport: App, demo: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a direct answer selects is planned once per document, except where @skip and @include read
+    variables: then the same document selects different fields from one request to the next."""
+    answered: list[bool] = []
+    original = direct.answer
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    customer_id = (await demo.data("{ customers(first: 1) { nodes { id } } }"))["customers"]["nodes"][0]["id"]
+    monkeypatch.setattr(direct, "answer", spy)
+    query = """query($id: ID!, $full: Boolean!) { customerSummary(id: $id) {
+      name lifetimeValue @include(if: $full) __typename orderCount @skip(if: $full) } }"""
+    for full in (True, False, True, False):
+        data, _ = await both(rapport, demo, query, {"id": customer_id, "full": full})
+        summary = data["customerSummary"]
+        assert ("lifetimeValue" in summary) is full
+        assert ("orderCount" in summary) is not full
+        assert summary["__typename"] == "CustomerSummary"
+    assert answered == [True] * 4
 
 
 async def test_pages_select_only_the_columns_their_objects_use(rapport: App, demo: Tenant) -> None:
