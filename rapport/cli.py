@@ -53,6 +53,7 @@ def migrate_database(database: Database) -> None:
     """Upgrade to head, one process at a time (replicas starting together must not race)."""
     from sqlalchemy import create_engine, pool
 
+    from rapport import authenticated_reads
     from rapport.customfields import accessors
     from rapport.db import migrate
 
@@ -64,6 +65,8 @@ def migrate_database(database: Database) -> None:
             migrate.alembic_upgrade_on(conn)
             # A superuser migrating a database first migrated without one makes the accessors leakproof.
             accessors.install(conn)
+            # Functions of reads whose SQL changed since the last migration (decision 32).
+            authenticated_reads.install(conn)
             conn.commit()
     finally:
         engine.dispose()

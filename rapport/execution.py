@@ -35,7 +35,7 @@ from rapport.errors import BadInput
 from rapport.idempotency import RequestKey, RequestReplay, for_request
 from rapport.plans import plan_cache_mode
 from rapport.ratelimit import RateLimiter, retry_after_header
-from rapport.read_path import ReadMemo
+from rapport.read_path import FirstStatementAuthentication, ReadMemo
 from rapport.schema.cache import SchemaCache
 from rapport.schema.tenant import TenantSchema
 
@@ -243,73 +243,69 @@ class Executor:
             and self.read_pool.available()
             and checked is not None
             and not checked.is_mutation
-            and self.read_memo.likely(token, op.query, op.operation_name)
         )
 
     async def _read(self, token: str, op: Operation, request_id: str) -> tuple[Outcome | None, bool]:
-        """Answer a read on the read pool (decision 31): its answer, or None when the request engine must answer
-        after all; and whether the tenant's rate limit was charged."""
+        """Answer a read on the read pool (decisions 31 and 32): its answer, or None when the request engine must
+        answer after all; and whether the tenant's rate limit was charged."""
         assert self.read_pool is not None
         assert self.read_memo is not None
         checked = limits.CURRENT.get()
         assert checked is not None
+        expected = self.read_memo.expected(token, op.query, op.operation_name)
+        if expected is None:
+            return None, False
+        auth, tenant_schema = expected
+        # Charged before this request's authentication: the memo holds only tokens authentication has proven.
+        wait = self.rate_limiter.take(auth.tenant_id, checked.cost.points)
+        if wait > 0:
+            return rate_limited(wait, checked.cost), True
+        authentication = FirstStatementAuthentication(token, request_id, auth)
         try:
-            async with self.read_pool.connection() as conn:
-                try:
-                    auth = await authenticate(conn, token, request_id)
-                except DBAPIError as exc:
-                    if not exc.connection_invalidated:
-                        raise
-                    self.read_pool.failed(lost=True)  # the request engine answers, on a connection of its own
-                    return None, False
-                self.read_memo.authenticated(token, auth)
-                if auth is None:
-                    await _rollback(conn)
-                    return unauthenticated(), False
-                tenant_schema = self.cache.cached(auth.tenant_id, auth.schema_version, auth.role)
-                if tenant_schema is None or not self.read_memo.known(
-                    auth.tenant_id, tenant_schema, op.query, op.operation_name
-                ):
-                    await _rollback(conn)  # the schema changed since: the request engine builds the new one
-                    return None, False
-                wait = self.rate_limiter.take(auth.tenant_id, checked.cost.points)
-                if wait > 0:
-                    await _rollback(conn)
-                    return rate_limited(wait, checked.cost), True
+            async with self.read_pool.connection(authentication) as conn:
                 context = _context(conn, auth, tenant_schema, request_id)
                 try:
                     data = await compiled_reads.data(
                         tenant_schema, checked, op.query, op.variables, op.operation_name, context
                     )
-                except OperationalError as exc:
+                    if data is not None and not authentication.checked:
+                        await authentication.authenticate(conn)  # it sent no statement: the token is checked anyway
+                except DBAPIError as exc:
                     await _rollback(conn)
                     if _is_timeout(exc):
                         return Outcome(200, {"errors": [timeout_error(request_id)], "data": None}), True
                     if not exc.connection_invalidated:
                         raise
-                    self.read_pool.failed(lost=True)
+                    self.read_pool.failed(lost=True)  # the request engine answers, on a connection of its own
                     return None, True
                 except NeedsEngine:
                     data = None
                 except compiled_reads.CompiledReadFailed:
                     await _rollback(conn)
                     raise  # answered again on the resolver path, as on the engine
+                if authentication.changed:
+                    await _rollback(conn)
+                    self.read_memo.authenticated(token, authentication.actual)
+                    if authentication.actual is None:
+                        return unauthenticated(), True
+                    return None, True  # a new schema version (or role): the request engine answers from it
                 if data is None:
                     await _rollback(conn)
                     self.read_memo.answered(auth.tenant_id, tenant_schema, op.query, op.operation_name, False)
                     return None, True
-                try:
-                    await conn.driver_connection.commit()
-                except psycopg.Error:
-                    self.read_pool.failed(lost=True)
-                    return None, True
+                if authentication.in_transaction:
+                    try:
+                        await conn.driver_connection.commit()
+                    except psycopg.Error:
+                        self.read_pool.failed(lost=True)
+                        return None, True
                 self.read_pool.succeeded()
                 return Outcome(200, {"data": data}), True
         except psycopg_pool.PoolTimeout:
             # Busier than the pool, or no connection can be opened: the request engine answers.
             log.info("no read-pool connection for request %s; the request engine answers it", request_id)
             self.read_pool.failed(lost=False)
-            return None, False
+            return None, True
 
     async def sdl(self, token: str | None) -> str | None:
         """The SDL of the schema this token's tenant and role see (for code generators); None if unknown."""

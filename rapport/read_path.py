@@ -1,18 +1,31 @@
-"""Which requests go to the read pool (decision 31), decided before authenticating.
+"""Which requests go to the read pool (decision 31), decided before authenticating, and how they authenticate
+there: with their first statement (decision 32).
 
 A request is sent there only when nothing it needs is missing on that pool: its token was seen before (so its
 tenant, role and schema version are known), that schema is built, and the same document was answered before
 on that schema by the compiled path with driver statements alone. Anything else goes to the request engine
-at once; a guess that turns out wrong costs one more authentication, not a wrong answer, since the read pool
-answers from what authentication returns, never from what was remembered.
+at once. The read runs with what the token's last authentication returned; its first statement authenticates
+again, and if that returns anything else (a revoked token, a new schema version) the read's result is thrown
+away and the request engine answers (or 401): a guess that turns out wrong costs one more authentication, not
+a wrong answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DBAPIError
+
+from rapport import authenticated_reads
+from rapport.auth import tokens
 from rapport.auth.tokens import Authenticated, digest
+from rapport.db import driver
+from rapport.db.driver import DriverStatement
+from rapport.db.read_pool import NeedsEngine, ReadConnection
 from rapport.schema.cache import LRU, SchemaCache
 from rapport.schema.tenant import TenantSchema
 
@@ -28,17 +41,20 @@ def _document(tenant_id: uuid.UUID, tenant_schema: TenantSchema, query: str, ope
 class ReadMemo:
     def __init__(self, cache: SchemaCache, size: int = 4096) -> None:
         self.cache = cache
-        # Token digests (never the tokens) to what authentication last said about them.
-        self._tokens: LRU[bytes, tuple[uuid.UUID, int, str]] = LRU(size * 4)
+        # Token digests (never the tokens) to what authentication last returned for them.
+        self._tokens: LRU[bytes, Authenticated] = LRU(size * 4)
         self._answered: LRU[_Document, bool] = LRU(size)
 
-    def likely(self, token: str, query: str, operation_name: str | None) -> bool:
-        """Whether this request can probably be answered on the read pool."""
+    def expected(self, token: str, query: str, operation_name: str | None) -> tuple[Authenticated, TenantSchema] | None:
+        """What the token's authentication will probably return and the schema built for it, when this request
+        can probably be answered on the read pool; else None."""
         seen = self._tokens.get(digest(token))
         if seen is None:
-            return False
-        tenant_schema = self.cache.cached(*seen)
-        return tenant_schema is not None and self.known(seen[0], tenant_schema, query, operation_name)
+            return None
+        tenant_schema = self.cache.cached(seen.tenant_id, seen.schema_version, seen.role)
+        if tenant_schema is None or not self.known(seen.tenant_id, tenant_schema, query, operation_name):
+            return None
+        return seen, tenant_schema
 
     def known(self, tenant_id: uuid.UUID, tenant_schema: TenantSchema, query: str, operation_name: str | None) -> bool:
         return self._answered.get(_document(tenant_id, tenant_schema, query, operation_name)) is not None
@@ -47,7 +63,7 @@ class ReadMemo:
         if auth is None:
             self._tokens.discard(digest(token))
         else:
-            self._tokens.put(digest(token), (auth.tenant_id, auth.schema_version, auth.role))
+            self._tokens.put(digest(token), auth)
 
     def answered(
         self, tenant_id: uuid.UUID, tenant_schema: TenantSchema, query: str, operation_name: str | None, on_driver: bool
@@ -58,3 +74,56 @@ class ReadMemo:
             self._answered.put(key, True)
         else:
             self._answered.discard(key)
+
+
+class AuthenticationChanged(NeedsEngine):
+    """Authentication returned something other than what the read ran with: its result is not used."""
+
+
+class FirstStatementAuthentication:
+    """Authenticates a read-pool request with its first statement: inside it, for a read with a function that
+    authenticates first (``rapport.authenticated_reads``; no transaction, one round trip), else as BEGIN with
+    authentication, ahead of the statement, as on the request engine. Raises ``AuthenticationChanged`` when
+    authentication returns anything but ``expected``."""
+
+    def __init__(self, token: str, request_id: str, expected: Authenticated) -> None:
+        self.token = token
+        self.request_id = request_id
+        self.expected = expected
+        self.checked = False
+        self.actual: Authenticated | None = None
+        self.in_transaction = False
+
+    @property
+    def changed(self) -> bool:
+        return self.checked and self.actual != self.expected
+
+    async def first(self, conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
+        if not self.in_transaction:
+            # Not with a plan_cache_mode of the request's own: only authentication's transaction could carry it.
+            read = authenticated_reads.for_statement(statement) if tokens.plan_cache_mode.get() is None else None
+            if read is not None:
+                try:
+                    row = await driver.first_sent(conn, read.call, read.arguments(self.token, self.request_id, params))
+                except DBAPIError as exc:
+                    if not isinstance(exc.orig, pg_errors.UndefinedFunction):
+                        raise
+                    authenticated_reads.missing(read)  # not migrated since the read changed: as below
+                else:
+                    auth, row = read.split(row)
+                    self._check(auth)
+                    return row
+            await self.authenticate(conn)
+        return await driver.first_sent(conn, statement, params)
+
+    async def authenticate(self, conn: ReadConnection) -> None:
+        """BEGIN with authentication (also for a read that turned out to send no statement at all)."""
+        auth = await tokens.authenticate(conn, self.token, self.request_id)
+        self.in_transaction = True
+        self._check(auth)
+
+    def _check(self, auth: Authenticated | None) -> None:
+        self.checked = True
+        self.actual = auth
+        if auth != self.expected:
+            raise AuthenticationChanged("authentication returned something else than the read ran with")

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import String, bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -96,14 +97,35 @@ async def authenticate(
     row = await driver.begin_with(conn, _AUTHENTICATE, params)
     if row is None:
         return None
+    return authenticated_row(
+        row.token_id,
+        row.tenant_id,
+        row.tenant_slug,
+        row.schema_version,
+        row.user_id,
+        row.token_role,
+        row.tenant_settings,
+    )
+
+
+def authenticated_row(
+    token_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    tenant_slug: str,
+    schema_version: int,
+    user_id: uuid.UUID,
+    token_role: str,
+    tenant_settings: Any,
+) -> Authenticated:
+    """What ``rapport_authenticate`` returned (here, or in a read that authenticates itself)."""
     return Authenticated(
-        token_id=row.token_id,
-        tenant_id=row.tenant_id,
-        tenant_slug=row.tenant_slug,
-        schema_version=row.schema_version,
-        user_id=row.user_id,
-        role=row.token_role,
-        settings=TenantSettings.from_json(row.tenant_settings),
+        token_id=token_id,
+        tenant_id=tenant_id,
+        tenant_slug=tenant_slug,
+        schema_version=schema_version,
+        user_id=user_id,
+        role=token_role,
+        settings=TenantSettings.from_json(tenant_settings),
     )
 
 

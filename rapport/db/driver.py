@@ -98,6 +98,13 @@ async def first(
     """The first row (attributes by column name, like SQLAlchemy's rows), or None (also for commands)."""
     if isinstance(conn, RequestConnection):
         return await conn.shielded(_first(conn, statement.sql, params))
+    if isinstance(conn, ReadConnection) and conn.authentication is not None:
+        return await conn.authentication.first(conn, statement, params)
+    return await _first(conn, statement.sql, params)
+
+
+async def first_sent(conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+    """``first``, sent as it is (the request's ``authentication`` is what calls this)."""
     return await _first(conn, statement.sql, params)
 
 

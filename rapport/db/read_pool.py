@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -25,16 +25,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport.config import Settings
 from rapport.db.database import Database, connect_options
 
+if TYPE_CHECKING:
+    from rapport.db.driver import DriverStatement
+
 log = logging.getLogger("rapport.db")
+
+
+class Authentication(Protocol):
+    """How a request on the read pool authenticates: with its first statement (``rapport.read_path``)."""
+
+    async def first(self, conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any: ...
 
 
 class ReadConnection:
     """A read-pool connection for one request: what ``rapport.db.driver`` runs statements on, and the
-    request engine whose ``before_cursor_execute`` listeners (metrics, tests' statement logs) see them."""
+    request engine whose ``before_cursor_execute`` listeners (metrics, tests' statement logs) see them.
+    ``authentication``, when set, runs the statements sent through ``driver.first``."""
 
-    def __init__(self, driver_connection: psycopg.AsyncConnection[Any], engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        driver_connection: psycopg.AsyncConnection[Any],
+        engine: AsyncEngine,
+        authentication: Authentication | None = None,
+    ) -> None:
         self.driver_connection = driver_connection
         self.engine = engine
+        self.authentication = authentication
 
     async def execute(self, *_: Any, **__: Any) -> Any:
         # Only statements with fixed texts run here; anything built per request needs SQLAlchemy.
@@ -62,9 +78,14 @@ class ReadPool:
         self.engine = engine
         role = database.switch_to_role
 
+        timeout = settings.statement_timeout_ms
+
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
             if role is not None:
                 await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            if timeout > 0:
+                # For reads that authenticate in their own statement (decision 32): no transaction to set it in.
+                await conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{timeout}ms")))
 
         url = database.app_url.set(drivername="postgresql")
         self.pool = AsyncConnectionPool(
@@ -74,7 +95,7 @@ class ReadPool:
             # Connections are opened as reads need them (up to the size) and kept: no backend per request.
             min_size=0,
             max_size=settings.read_pool_connections,
-            configure=configure if role is not None else None,
+            configure=configure,
             timeout=min(self.WAIT_S, settings.pool_timeout_s),
             name="rapport-reads",
             open=False,
@@ -117,12 +138,12 @@ class ReadPool:
             self._checking = asyncio.ensure_future(self._check())
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[ReadConnection]:
+    async def connection(self, authentication: Authentication | None = None) -> AsyncIterator[ReadConnection]:
         """A connection for one request; returned to the pool (rolled back if still in a transaction) after.
         Raises ``psycopg_pool.PoolTimeout`` when none frees up within ``WAIT_S``."""
         conn = await self.pool.getconn()
         try:
-            yield ReadConnection(conn, self.engine)
+            yield ReadConnection(conn, self.engine, authentication)
         finally:
             await self.pool.putconn(conn)
 

@@ -1,0 +1,204 @@
+"""Reads that authenticate in their own statement: one round trip instead of three (decision 32).
+
+A read on the read pool (decision 31) sends BEGIN with authentication, the read, and COMMIT. For the answer
+mobile apps poll (``customerSummary``) those three round trips through psycopg were half of the request's CPU.
+Such a read has a PL/pgSQL function of its own, created by ``rapport migrate``: it runs
+``rapport_authenticate`` (which sets the tenant for row-level security), stops if the token is unknown, and
+only then runs the read, as the app role, under row-level security, in the statement's own transaction. Its
+rows carry what authentication returned, which the caller checks against what it expected.
+
+Nothing is written in two places: the function's body is the read's own SQL (its ``:name`` parameters become
+the function's), and its name ends in a digest of what it was made from, so code that finds no function of
+its name (not migrated since the read changed) just reads the usual way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import namedtuple
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from rapport.auth.tokens import Authenticated, authenticated_row, digest, tenant_of
+from rapport.config import get_settings
+from rapport.db.driver import DriverStatement
+
+log = logging.getLogger("rapport.db")
+
+# What rapport_authenticate returns, as the function's first columns.
+_AUTH_COLUMNS = (
+    ("auth_token_id", "uuid"),
+    ("auth_tenant_id", "uuid"),
+    ("auth_tenant_slug", "text"),
+    ("auth_schema_version", "integer"),
+    ("auth_user_id", "uuid"),
+    ("auth_token_role", "text"),
+    ("auth_tenant_settings", "jsonb"),
+    # False when authentication succeeded and the read found nothing (its columns are then NULL).
+    ("read_found", "boolean"),
+)
+_AUTH_PARAMETERS = {"auth_tenant": "uuid", "auth_hash": "bytea", "auth_request": "text"}
+
+
+@dataclass(frozen=True)
+class AuthenticatedRead:
+    """A driver statement (``statement``, compiled from ``sql``) with a function that authenticates first."""
+
+    key: str
+    statement: DriverStatement
+    sql: str
+    # The read's parameters and their SQL types, in the function's order.
+    parameters: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def body(self) -> str:
+        """The read's SQL with its ``:name`` parameters turned into the function's ``p_name``."""
+        names = "|".join(re.escape(name) for name, _ in self.parameters)
+        return re.sub(rf"(?<![:\w]):({names})\b", r"p_\1", self.sql)
+
+    @cached_property
+    def function(self) -> str:
+        made_of = "|".join([self.body, repr(self.parameters), repr(_AUTH_COLUMNS), _TEMPLATE])
+        return f"rapport_read_{self.key}_{hashlib.sha256(made_of.encode()).hexdigest()[:10]}"
+
+    @cached_property
+    def call(self) -> DriverStatement:
+        arguments = [f"%({name})s" for name in _AUTH_PARAMETERS] + [f"%({name})s" for name, _ in self.parameters]
+        return DriverStatement(f"SELECT * FROM {self.function}({', '.join(arguments)})")
+
+    def arguments(self, token: str, request_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"auth_tenant": tenant_of(token), "auth_hash": digest(token), "auth_request": request_id, **params}
+
+    def split(self, row: Any | None) -> tuple[Authenticated | None, Any | None]:
+        """What authentication returned (None: refused), and the read's row (None: no row)."""
+        if row is None:
+            return None, None
+        auth = authenticated_row(
+            row.auth_token_id,
+            row.auth_tenant_id,
+            row.auth_tenant_slug,
+            row.auth_schema_version,
+            row.auth_user_id,
+            row.auth_token_role,
+            row.auth_tenant_settings,
+        )
+        if not row.read_found:
+            return auth, None
+        return auth, _row_type(tuple(row._fields[len(_AUTH_COLUMNS) :]))(*row[len(_AUTH_COLUMNS) :])
+
+    def create(self, conn: Connection, role: str) -> None:
+        """Create the function (its columns are the read's, as PostgreSQL describes them)."""
+        nulls = {name: f"NULL::{kind}" for name, kind in self.parameters}
+        described = re.sub(r"\bp_(\w+)\b", lambda m: nulls.get(m.group(1), m.group(0)), self.body)
+        conn.execute(text(f"CREATE TEMPORARY VIEW rapport_described AS {described}"))
+        columns = conn.execute(
+            text(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'rapport_described'::regclass AND attnum > 0 ORDER BY attnum"
+            )
+        ).all()
+        conn.execute(text("DROP VIEW rapport_described"))
+        returns = ", ".join(f"{name} {kind}" for name, kind in [*_AUTH_COLUMNS, *columns])
+        parameters = ", ".join(
+            [f"a_{name.removeprefix('auth_')} {kind}" for name, kind in _AUTH_PARAMETERS.items()]
+            + [f"p_{name} {kind}" for name, kind in self.parameters]
+        )
+        absent = ", ".join(f"NULL::{kind}" for _, kind in columns)
+        conn.execute(
+            text(
+                _TEMPLATE.format(
+                    function=self.function, parameters=parameters, returns=returns, body=self.body, absent=absent
+                )
+            )
+        )
+        signature = ", ".join([*_AUTH_PARAMETERS.values(), *(kind for _, kind in self.parameters)])
+        conn.execute(text(f"REVOKE ALL ON FUNCTION {self.function}({signature}) FROM PUBLIC"))
+        conn.execute(text(f'GRANT EXECUTE ON FUNCTION {self.function}({signature}) TO "{role}"'))
+
+
+# ``use_column``: the read's column names (id, name) are also the names of the function's result columns.
+_TEMPLATE = """
+CREATE OR REPLACE FUNCTION {function}({parameters})
+RETURNS TABLE ({returns})
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  a record;
+BEGIN
+  SELECT * INTO a FROM rapport_authenticate(a_tenant, a_hash, a_request);
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT a.token_id, a.tenant_id, a.tenant_slug, a.schema_version, a.user_id, a.token_role,
+                      a.tenant_settings, true, r.* FROM ({body}) AS r;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT a.token_id, a.tenant_id, a.tenant_slug, a.schema_version, a.user_id, a.token_role,
+                        a.tenant_settings, false, {absent};
+  END IF;
+END
+$fn$
+"""
+
+
+_row_types: dict[tuple[str, ...], type] = {}
+
+
+def _row_type(fields: tuple[str, ...]) -> type:
+    made = _row_types.get(fields)
+    if made is None:
+        made = _row_types[fields] = namedtuple("Row", fields)
+    return made
+
+
+_READS: dict[DriverStatement, AuthenticatedRead] = {}
+# Functions this process found missing (the database was not migrated since the read changed).
+_missing: set[str] = set()
+
+
+def register(read: AuthenticatedRead) -> AuthenticatedRead:
+    _READS[read.statement] = read
+    return read
+
+
+def for_statement(statement: DriverStatement) -> AuthenticatedRead | None:
+    read = _READS.get(statement)
+    return None if read is None or read.function in _missing else read
+
+
+def missing(read: AuthenticatedRead) -> None:
+    """The database has no function for ``read``: read it the usual way from now on."""
+    if read.function not in _missing:
+        log.warning(
+            "function %s is missing (run `rapport migrate`); %s reads authenticate apart", read.function, read.key
+        )
+    _missing.add(read.function)
+
+
+def install(conn: Connection) -> None:
+    """Create the functions of every read (idempotent), and drop those of earlier versions of them."""
+    from rapport.resolvers import figures  # noqa: F401  # registers its reads
+
+    role = get_settings().app_role
+    drop(conn, keep={read.function for read in _READS.values()})
+    for read in _READS.values():
+        if not conn.execute(text("SELECT to_regproc(:name) IS NOT NULL"), {"name": read.function}).scalar():
+            read.create(conn, role)
+
+
+def drop(conn: Connection, keep: Collection[str] = ()) -> None:
+    """Drop the reads' functions, except those named in ``keep``."""
+    functions = conn.execute(
+        text(
+            "SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND p.proname LIKE 'rapport\\_read\\_%'"
+        )
+    ).all()
+    for name, signature in functions:
+        if name not in keep:
+            conn.execute(text(f"DROP FUNCTION {signature}"))
