@@ -100,11 +100,13 @@ class FirstStatementAuthentication:
 
     async def first(self, conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
         if not self.in_transaction:
-            # Not with a plan_cache_mode of the request's own: only authentication's transaction could carry it.
-            read = authenticated_reads.for_statement(statement) if tokens.plan_cache_mode.get() is None else None
+            read = authenticated_reads.for_statement(statement)
             if read is not None:
+                # The request's statement timeout and plan_cache_mode go ahead of it, in the same implicit
+                # transaction: nothing is left set on the connection (safe behind PgBouncer, like decision 23).
+                arguments = {**tokens.transaction_settings(), **read.arguments(self.token, self.request_id, params)}
                 try:
-                    row = await driver.first_sent(conn, read.call, read.arguments(self.token, self.request_id, params))
+                    row = await driver.first_sent(conn, read.call, arguments, ahead=tokens.SETTINGS)
                 except DBAPIError as exc:
                     if not isinstance(exc.orig, pg_errors.UndefinedFunction):
                         raise

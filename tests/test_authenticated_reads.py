@@ -59,6 +59,8 @@ async def test_a_polled_summary_is_one_statement(rapport: App, tenant: Tenant) -
         assert await tenant.data(SUMMARY, {"id": ada}) == answer
     assert len(again) == 1
     assert _calls(again) == 1
+    # The request's statement timeout goes ahead of the call, in the same message.
+    assert again[0].startswith("SELECT set_config('statement_timeout'")
     assert answer["customerSummary"]["name"] == "Ada"
     assert answer["customerSummary"]["orderCount"] == 0
 
@@ -210,3 +212,8 @@ async def test_a_summary_that_outlasts_the_timeout_is_a_timeout(
     assert response.status_code == 200, response.text
     assert codes(response) == ["TIMEOUT"]
     assert (await t.data(SUMMARY, {"id": ada}))["customerSummary"]["name"] == "Ada"
+    # Set for the statement's own (implicit) transaction only: nothing stays on the pooled connection.
+    app = short_timeout._transport.app  # type: ignore[attr-defined]
+    async with app.state.rapport.read_pool.pool.connection() as conn:
+        left = (await (await conn.execute("SELECT current_setting('statement_timeout')")).fetchone())[0]
+    assert left != f"{TIMEOUT_MS}ms"

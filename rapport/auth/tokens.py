@@ -69,14 +69,25 @@ def _timeout_setting() -> str | None:
 # requests that filter rows are planned for their values (``rapport.plans``).
 plan_cache_mode: ContextVar[str | None] = ContextVar("rapport_plan_cache_mode", default=None)
 
+# The request's settings, for its transaction (``:timeout`` and ``:plans``, from ``transaction_settings``).
+_SETTINGS = (
+    "set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
+    "AS statement_timeout, set_config('plan_cache_mode', coalesce(:plans, current_setting('plan_cache_mode')), "
+    "true) AS plan_cache_mode"
+)
+_SETTING_TYPES = (bindparam("timeout", type_=String), bindparam("plans", type_=String))
+
 # Every request sends it, first: straight to the driver (rapport/db/driver.py), with the BEGIN.
 _AUTHENTICATE = DriverStatement.of(
-    text(
-        "SELECT *, set_config('statement_timeout', coalesce(:timeout, current_setting('statement_timeout')), true) "
-        "AS statement_timeout, set_config('plan_cache_mode', coalesce(:plans, current_setting('plan_cache_mode')), "
-        "true) AS plan_cache_mode FROM rapport_authenticate(:tenant, :hash, :request)"
-    ).bindparams(bindparam("timeout", type_=String), bindparam("plans", type_=String))
+    text(f"SELECT *, {_SETTINGS} FROM rapport_authenticate(:tenant, :hash, :request)").bindparams(*_SETTING_TYPES)
 )
+# The same settings alone: sent ahead of a read that authenticates itself, in one message, so one implicit
+# transaction (rapport/authenticated_reads.py).
+SETTINGS = DriverStatement.of(text(f"SELECT {_SETTINGS}").bindparams(*_SETTING_TYPES))
+
+
+def transaction_settings() -> dict[str, str | None]:
+    return {"timeout": _timeout_setting(), "plans": plan_cache_mode.get()}
 
 
 async def authenticate(
@@ -87,13 +98,7 @@ async def authenticate(
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    params = {
-        "tenant": tenant_id,
-        "hash": digest(token),
-        "request": request_id,
-        "timeout": _timeout_setting(),
-        "plans": plan_cache_mode.get(),
-    }
+    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, **transaction_settings()}
     row = await driver.begin_with(conn, _AUTHENTICATE, params)
     if row is None:
         return None

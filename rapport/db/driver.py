@@ -103,9 +103,13 @@ async def first(
     return await _first(conn, statement.sql, params)
 
 
-async def first_sent(conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
-    """``first``, sent as it is (the request's ``authentication`` is what calls this)."""
-    return await _first(conn, statement.sql, params)
+async def first_sent(
+    conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any], ahead: DriverStatement | None = None
+) -> Any | None:
+    """``first``, sent as it is (the request's ``authentication`` is what calls this). With ``ahead``, that
+    statement goes first in the same message (its parameters among ``params``, bound client-side): without
+    BEGIN the two run in one implicit transaction, and only the second one's row is returned."""
+    return await _first(conn, statement.sql, params, ahead=ahead.sql if ahead is not None else None)
 
 
 async def begin_with(
@@ -150,12 +154,16 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
 
 
 async def _first(
-    conn: AsyncConnection | ReadConnection, sql: str, params: Mapping[str, Any], begin: bool = False
+    conn: AsyncConnection | ReadConnection,
+    sql: str,
+    params: Mapping[str, Any],
+    begin: bool = False,
+    ahead: str | None = None,
 ) -> Any | None:
     if isinstance(conn, ReadConnection):
         # The read pool's connection (decision 31): the pool discards it if it was lost.
         sync_engine = conn.engine.sync_engine
-        return await _send(conn.driver_connection, sql, params, begin, sync_engine.dispatch, None)
+        return await _send(conn.driver_connection, sql, params, begin, sync_engine.dispatch, None, ahead=ahead)
     sync = conn.sync_connection
     assert sync is not None
     if not sync.in_transaction():
@@ -184,20 +192,24 @@ async def _send(
     dispatch: Any,
     sync: Any,
     lost: Callable[[psycopg.Error], Awaitable[None]] | None = None,
+    ahead: str | None = None,
 ) -> Any | None:
     begin = begin and driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
     if begin:
+        ahead = "BEGIN"
+    if ahead is not None:
+        # Two statements in one simple-protocol message: values bound client-side.
         cursor: psycopg.AsyncCursor[Any] = psycopg.AsyncClientCursor(driver, row_factory=namedtuple_row)
-        sql = "BEGIN; " + sql
+        sql = f"{ahead}; {sql}"
     else:
         cursor = driver.cursor(row_factory=namedtuple_row)
     dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
     try:
         await cursor.execute(sql, params or None)
-        if begin:
-            cursor.nextset()  # past BEGIN's result
-            if driver.info.transaction_status != TransactionStatus.INTRANS:
-                raise psycopg.InternalError("BEGIN did not start a transaction")
+        if ahead is not None:
+            cursor.nextset()  # past the first statement's result
+        if begin and driver.info.transaction_status != TransactionStatus.INTRANS:
+            raise psycopg.InternalError("BEGIN did not start a transaction")
         # A command (SAVEPOINT) has no rows to fetch; checked on the result, not on ``description``, which builds
         # a column object per column.
         result = cursor.pgresult

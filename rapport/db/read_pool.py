@@ -78,14 +78,9 @@ class ReadPool:
         self.engine = engine
         role = database.switch_to_role
 
-        timeout = settings.statement_timeout_ms
-
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
             if role is not None:
                 await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-            if timeout > 0:
-                # For reads that authenticate in their own statement (decision 32): no transaction to set it in.
-                await conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{timeout}ms")))
 
         url = database.app_url.set(drivername="postgresql")
         self.pool = AsyncConnectionPool(
@@ -95,7 +90,7 @@ class ReadPool:
             # Connections are opened as reads need them (up to the size) and kept: no backend per request.
             min_size=0,
             max_size=settings.read_pool_connections,
-            configure=configure,
+            configure=configure if role is not None else None,
             timeout=min(self.WAIT_S, settings.pool_timeout_s),
             name="rapport-reads",
             open=False,
