@@ -4,12 +4,13 @@ A read on the read pool (decision 31) sends BEGIN with authentication, the read,
 mobile apps poll (``customerSummary``) those three round trips through psycopg were half of the request's CPU.
 Such a read has a PL/pgSQL function of its own, created by ``rapport migrate``: it runs
 ``rapport_authenticate`` (which sets the tenant for row-level security), stops if the token is unknown, and
-only then runs the read, as the app role, under row-level security, in the statement's own transaction. Its
-rows carry what authentication returned, which the caller checks against what it expected.
+only then runs the read, as the app role, under row-level security. Its rows carry what authentication
+returned, which the caller checks against what it expected. The call goes in one message after the request's
+settings (``rapport.read_path``): one implicit transaction, which ends with the message.
 
 Nothing is written in two places: the function's body is the read's own SQL (its ``:name`` parameters become
 the function's), and its name ends in a digest of what it was made from, so code that finds no function of
-its name (not migrated since the read changed) just reads the usual way.
+its name (not migrated since the read changed) reads the usual way until it appears.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections import namedtuple
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -92,8 +94,8 @@ class AuthenticatedRead:
             return auth, None
         return auth, _row_type(tuple(row._fields[len(_AUTH_COLUMNS) :]))(*row[len(_AUTH_COLUMNS) :])
 
-    def create(self, conn: Connection, role: str) -> None:
-        """Create the function (its columns are the read's, as PostgreSQL describes them)."""
+    def columns(self, conn: Connection) -> list[tuple[str, str]]:
+        """The read's columns and their types, as PostgreSQL describes them now."""
         nulls = {name: f"NULL::{kind}" for name, kind in self.parameters}
         described = re.sub(r"\bp_(\w+)\b", lambda m: nulls.get(m.group(1), m.group(0)), self.body)
         conn.execute(text(f"CREATE TEMPORARY VIEW rapport_described AS {described}"))
@@ -104,6 +106,9 @@ class AuthenticatedRead:
             )
         ).all()
         conn.execute(text("DROP VIEW rapport_described"))
+        return [(name, kind) for name, kind in columns]
+
+    def create(self, conn: Connection, role: str, columns: list[tuple[str, str]]) -> None:
         returns = ", ".join(f"{name} {kind}" for name, kind in [*_AUTH_COLUMNS, *columns])
         parameters = ", ".join(
             [f"a_{name.removeprefix('auth_')} {kind}" for name, kind in _AUTH_PARAMETERS.items()]
@@ -157,8 +162,9 @@ def _row_type(fields: tuple[str, ...]) -> type:
 
 
 _READS: dict[DriverStatement, AuthenticatedRead] = {}
-# Functions this process found missing (the database was not migrated since the read changed).
-_missing: set[str] = set()
+# Functions this process found missing (the database was not migrated since the read changed), and when.
+_missing: dict[str, float] = {}
+RETRY_S = 60.0
 
 
 def register(read: AuthenticatedRead) -> AuthenticatedRead:
@@ -168,27 +174,39 @@ def register(read: AuthenticatedRead) -> AuthenticatedRead:
 
 def for_statement(statement: DriverStatement) -> AuthenticatedRead | None:
     read = _READS.get(statement)
-    return None if read is None or read.function in _missing else read
+    if read is None:
+        return None
+    since = _missing.get(read.function)
+    return read if since is None or time.monotonic() - since > RETRY_S else None
 
 
 def missing(read: AuthenticatedRead) -> None:
-    """The database has no function for ``read``: read it the usual way from now on."""
+    """The database has no function for ``read``: read it the usual way, and look again in a minute."""
     if read.function not in _missing:
         log.warning(
             "function %s is missing (run `rapport migrate`); %s reads authenticate apart", read.function, read.key
         )
-    _missing.add(read.function)
+    _missing[read.function] = time.monotonic()
 
 
 def install(conn: Connection) -> None:
-    """Create the functions of every read (idempotent), and drop those of earlier versions of them."""
+    """Create the functions of every read (idempotent), and drop those of earlier versions of them. A function
+    whose result no longer matches the read's columns (a column's type changed since) is made again."""
     from rapport.resolvers import figures  # noqa: F401  # registers its reads
 
     role = get_settings().app_role
     drop(conn, keep={read.function for read in _READS.values()})
     for read in _READS.values():
-        if not conn.execute(text("SELECT to_regproc(:name) IS NOT NULL"), {"name": read.function}).scalar():
-            read.create(conn, role)
+        columns = read.columns(conn)
+        expected = "TABLE(" + ", ".join(f"{name} {kind}" for name, kind in [*_AUTH_COLUMNS, *columns]) + ")"
+        current = conn.execute(
+            text("SELECT pg_get_function_result(to_regproc(:name))"), {"name": read.function}
+        ).scalar()
+        if current == expected:
+            continue
+        if current is not None:
+            conn.execute(text(f"DROP FUNCTION {read.function}"))
+        read.create(conn, role, columns)
 
 
 def drop(conn: Connection, keep: Collection[str] = ()) -> None:
