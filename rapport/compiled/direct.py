@@ -146,9 +146,9 @@ class _Root:
 
 
 # Per tenant schema and document (both hashed by identity), what is selected: graphql-core's field collection
-# walked the selection on every request, a tenth of a summary's CPU. None: the executor must answer.
-_roots: LRU[tuple[GraphQLSchema, Parsed], tuple[_Root, ...] | None] = LRU(512)
-_NO_ROOTS: tuple[_Root, ...] = ()  # remembered for the executor (a direct query has at least one root field)
+# walked the selection on every request, a tenth of a summary's CPU.
+_roots: LRU[tuple[GraphQLSchema, Parsed], tuple[_Root, ...]] = LRU(512)
+_NO_ROOTS: tuple[_Root, ...] = ()  # the executor must answer (a direct query has at least one root field)
 
 
 def _planned(tenant_schema: TenantSchema, checked: Checked, prepared: Prepared) -> tuple[_Root, ...]:
