@@ -208,6 +208,16 @@ class Tenant:
         async with self.owner_engine.begin() as conn:
             return await issue_token(conn, self.ref, role, name=f"test {role}")
 
+    async def add_person(self, name: str) -> dict[str, Any]:
+        """Create a PERSON customer through the API: its ``id`` and ``version``."""
+        payload = await self.mutate(
+            "mutation($n: String!) { customerCreate(input: {kind: PERSON, name: $n}) "
+            "{ customer { id version } userErrors { code } } }",
+            {"n": name},
+        )
+        created: dict[str, Any] = payload["customer"]
+        return created
+
     async def add_field(self, entity: str, key: str, type_: str, **settings: Any) -> dict[str, Any]:
         """Create a custom field through the API; settings are GraphQL input literals (already encoded)."""
         extra = "".join(f", {k}: {v}" for k, v in settings.items())

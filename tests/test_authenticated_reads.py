@@ -39,18 +39,13 @@ def _authentications(statements: list[str]) -> int:
     return sum("rapport_authenticate" in s for s in statements)
 
 
-async def _customer(tenant: Tenant, name: str) -> str:
-    created = await tenant.mutate(
-        "mutation($n: String!) { customerCreate(input: {kind: PERSON, name: $n}) "
-        "{ customer { id } userErrors { code } } }",
-        {"n": name},
-    )
-    customer_id: str = created["customer"]["id"]
+async def _person_id(tenant: Tenant, name: str) -> str:
+    customer_id: str = (await tenant.add_person(name))["id"]
     return customer_id
 
 
 async def test_a_polled_summary_is_one_statement(rapport: App, tenant: Tenant) -> None:
-    ada = await _customer(tenant, "Ada")
+    ada = await _person_id(tenant, "Ada")
     with rapport.sql.capture() as first:
         answer = await tenant.data(SUMMARY, {"id": ada})
     assert _authentications(first) == 1  # the request engine: authenticate, then the summary
@@ -66,8 +61,8 @@ async def test_a_polled_summary_is_one_statement(rapport: App, tenant: Tenant) -
 
 
 async def test_each_summary_reads_its_own_tenant(rapport: App, tenant: Tenant, other_tenant: Tenant) -> None:
-    ada = await _customer(tenant, "Ada")
-    bob = await _customer(other_tenant, "Bob")
+    ada = await _person_id(tenant, "Ada")
+    bob = await _person_id(other_tenant, "Bob")
     for _ in range(2):
         assert (await tenant.data(SUMMARY, {"id": ada}))["customerSummary"]["name"] == "Ada"
         assert (await other_tenant.data(SUMMARY, {"id": bob}))["customerSummary"]["name"] == "Bob"
@@ -82,7 +77,7 @@ async def test_each_summary_reads_its_own_tenant(rapport: App, tenant: Tenant, o
 async def test_a_revoked_token_is_refused_by_the_summary_itself(
     rapport: App, tenant: Tenant, owner_engine: AsyncEngine
 ) -> None:
-    ada = await _customer(tenant, "Ada")
+    ada = await _person_id(tenant, "Ada")
     token = await tenant.token_for("VIEWER")
     for _ in range(2):
         await tenant.data(SUMMARY, {"id": ada}, token=token)
@@ -121,7 +116,7 @@ async def test_a_summary_that_reads_nothing_still_authenticates(
 
 
 async def test_a_schema_change_between_summaries_is_answered_from_the_new_schema(rapport: App, tenant: Tenant) -> None:
-    ada = await _customer(tenant, "Ada")
+    ada = await _person_id(tenant, "Ada")
     answer = await tenant.data(SUMMARY, {"id": ada})
     await tenant.data(SUMMARY, {"id": ada})
     await tenant.add_field("CUSTOMER", "licence", "TEXT")
@@ -139,7 +134,7 @@ async def test_a_schema_change_between_summaries_is_answered_from_the_new_schema
 
 
 async def test_two_summaries_in_one_request_each_authenticate(rapport: App, tenant: Tenant) -> None:
-    ada, bob = await _customer(tenant, "Ada"), await _customer(tenant, "Bob")
+    ada, bob = await _person_id(tenant, "Ada"), await _person_id(tenant, "Bob")
     query = "query($a: ID!, $b: ID!) { a: customerSummary(id: $a) { name } b: customerSummary(id: $b) { name } }"
     expected = {"a": {"name": "Ada"}, "b": {"name": "Bob"}}
     assert await tenant.data(query, {"a": ada, "b": bob}) == expected
@@ -165,7 +160,7 @@ async def without_the_function(owner_engine: AsyncEngine) -> AsyncIterator[None]
 async def test_without_its_function_a_summary_authenticates_apart(rapport: App, tenant: Tenant) -> None:
     """Code newer than the database's last migration: the function it names is missing, and the summary is
     read the usual way (BEGIN with authentication, the read, COMMIT) instead."""
-    ada = await _customer(tenant, "Ada")
+    ada = await _person_id(tenant, "Ada")
     answer = await tenant.data(SUMMARY, {"id": ada})
     with rapport.sql.capture() as statements:
         assert await tenant.data(SUMMARY, {"id": ada}) == answer
@@ -207,7 +202,7 @@ async def test_install_remakes_a_function_whose_result_no_longer_matches(
         )
         await conn.run_sync(authenticated_reads.install)
         assert (await conn.execute(result, {"name": name})).scalar_one() == expected
-    ada = await _customer(tenant, "Ada")
+    ada = await _person_id(tenant, "Ada")
     assert (await tenant.data(SUMMARY, {"id": ada}))["customerSummary"]["name"] == "Ada"
     with rapport.sql.capture() as statements:
         assert (await tenant.data(SUMMARY, {"id": ada}))["customerSummary"]["name"] == "Ada"
@@ -226,7 +221,7 @@ async def test_a_summary_that_outlasts_the_timeout_is_a_timeout(
 ) -> None:
     """No transaction to set the timeout in: the read pool's connections carry it."""
     t = on(tenant, short_timeout)
-    ada = await _customer(t, "Ada")
+    ada = await _person_id(t, "Ada")
     for _ in range(2):
         await t.data(SUMMARY, {"id": ada})
     async with locked(owner_engine, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"):

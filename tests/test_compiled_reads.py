@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -335,9 +336,9 @@ async def test_money_and_reference_custom_values(rapport: App, tenant: Tenant) -
     assert custom["B kept"] == {"price": None, "referrer": None}
 
 
-async def test_customer_summary_is_answered_directly_and_alike(
-    rapport: App, demo: Tenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def direct_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[bool]]:
+    """Start recording, for each request from then on, whether ``direct.answer`` answered it."""
     answered: list[bool] = []
     original = direct.answer
 
@@ -346,8 +347,18 @@ async def test_customer_summary_is_answered_directly_and_alike(
         answered.append(result is not None)
         return result
 
+    def start() -> list[bool]:
+        monkeypatch.setattr(direct, "answer", spy)
+        return answered
+
+    return start
+
+
+async def test_customer_summary_is_answered_directly_and_alike(
+    rapport: App, demo: Tenant, direct_answers: Callable[[], list[bool]]
+) -> None:
     ids = [n["id"] for n in (await demo.data("{ customers(first: 30) { nodes { id } } }"))["customers"]["nodes"]]
-    monkeypatch.setattr(direct, "answer", spy)
+    answered = direct_answers()
     query = """query($id: ID!, $other: ID!) {
       s: customerSummary(id: $id) { __typename id name tier lifecycleStage currency lifetimeValue orderCount
         lastOrderAt lastInteractionAt openOpportunities openCases points balance }
@@ -374,20 +385,12 @@ async def test_customer_summary_is_answered_directly_and_alike(
 
 
 async def test_customer_summary_directives_are_read_per_request(
-    rapport: App, demo: Tenant, monkeypatch: pytest.MonkeyPatch
+    rapport: App, demo: Tenant, direct_answers: Callable[[], list[bool]]
 ) -> None:
     """What a direct answer selects is planned once per document, except where @skip and @include read
     variables: then the same document selects different fields from one request to the next."""
-    answered: list[bool] = []
-    original = direct.answer
-
-    async def spy(*args: Any, **kwargs: Any) -> Any:
-        result = await original(*args, **kwargs)
-        answered.append(result is not None)
-        return result
-
     customer_id = (await demo.data("{ customers(first: 1) { nodes { id } } }"))["customers"]["nodes"][0]["id"]
-    monkeypatch.setattr(direct, "answer", spy)
+    answered = direct_answers()
     query = """query($id: ID!, $full: Boolean!) { customerSummary(id: $id) {
       name lifetimeValue @include(if: $full) __typename orderCount @skip(if: $full) } }"""
     for full in (True, False, True, False):

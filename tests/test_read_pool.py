@@ -34,11 +34,7 @@ def _served(app: Any) -> int:
 
 async def _customers(tenant: Tenant, *names: str) -> None:
     for name in names:
-        await tenant.mutate(
-            "mutation($n: String!) { customerCreate(input: {kind: PERSON, name: $n}) "
-            "{ customer { id } userErrors { code } } }",
-            {"n": name},
-        )
+        await tenant.add_person(name)
 
 
 def _authentications(statements: list[str]) -> int:

@@ -24,17 +24,6 @@ CREATE = (
 )
 
 
-async def customer(tenant: Tenant, name: str) -> dict[str, Any]:
-    created: dict[str, Any] = (
-        await tenant.mutate(
-            "mutation($n: String!) { customerCreate(input: {kind: PERSON, name: $n}) "
-            "{ customer { id version } userErrors { code } } }",
-            {"n": name},
-        )
-    )["customer"]
-    return created
-
-
 async def delete(tenant: Tenant, record: dict[str, Any]) -> None:
     await tenant.mutate(
         "mutation($id: ID!, $v: Int!) { customerDelete(id: $id, expectedVersion: $v) { userErrors { code } } }",
@@ -60,11 +49,11 @@ async def add_field(tenant: Tenant, default: str, key: str = "referrer", extra: 
 async def test_a_default_must_point_at_a_live_record(tenant: Tenant) -> None:
     nowhere = to_global_id("Customer", uuid.uuid4())
     assert problems(await add_field(tenant, nowhere)) == [("NOT_FOUND", ["input", "default"])]
-    gone = await customer(tenant, "Gone")
+    gone = await tenant.add_person("Gone")
     await delete(tenant, gone)
     assert problems(await add_field(tenant, gone["id"])) == [("NOT_FOUND", ["input", "default"])]
     # Nothing was created by the refusals; a live record is accepted, and an update is checked the same way.
-    live = await customer(tenant, "Live")
+    live = await tenant.add_person("Live")
     created = await add_field(tenant, live["id"])
     assert problems(created) == []
     field = created["customField"]
@@ -76,7 +65,7 @@ async def test_a_default_must_point_at_a_live_record(tenant: Tenant) -> None:
 
 
 async def test_a_deleted_default_leaves_new_records_empty(tenant: Tenant) -> None:
-    referrer = await customer(tenant, "Referrer")
+    referrer = await tenant.add_person("Referrer")
     assert problems(await add_field(tenant, referrer["id"])) == []
     await delete(tenant, referrer)
     made = await tenant.mutate(CREATE, {"input": {"kind": "PERSON", "name": "After"}})
@@ -88,7 +77,7 @@ async def test_a_deleted_default_leaves_new_records_empty(tenant: Tenant) -> Non
 
 
 async def test_a_required_field_whose_default_was_deleted_asks_for_a_value(tenant: Tenant) -> None:
-    referrer, other = await customer(tenant, "Referrer"), await customer(tenant, "Other")
+    referrer, other = await tenant.add_person("Referrer"), await tenant.add_person("Other")
     assert problems(await add_field(tenant, referrer["id"], extra=", required: true")) == []
     await delete(tenant, referrer)
     refused = (await tenant.gql(CREATE, {"input": {"kind": "PERSON", "name": "After"}}))["data"]["customerCreate"]
@@ -100,7 +89,7 @@ async def test_a_required_field_whose_default_was_deleted_asks_for_a_value(tenan
 
 
 async def test_a_hidden_fields_deleted_default_is_left_out(tenant: Tenant) -> None:
-    referrer = await customer(tenant, "Referrer")
+    referrer = await tenant.add_person("Referrer")
     assert problems(await add_field(tenant, referrer["id"], extra=", visibleTo: [OWNER]")) == []
     await delete(tenant, referrer)
     member = await tenant.token_for("MEMBER")
