@@ -33,15 +33,18 @@ from rapport.db.driver import DriverStatement
 
 log = logging.getLogger("rapport.db")
 
-# What rapport_authenticate returns, as the function's first columns.
+# What rapport_authenticate returns, as the function's first columns, in ``authenticated_row``'s order.
+_RETURNED = (
+    ("token_id", "uuid"),
+    ("tenant_id", "uuid"),
+    ("tenant_slug", "text"),
+    ("schema_version", "integer"),
+    ("user_id", "uuid"),
+    ("token_role", "text"),
+    ("tenant_settings", "jsonb"),
+)
 _AUTH_COLUMNS = (
-    ("auth_token_id", "uuid"),
-    ("auth_tenant_id", "uuid"),
-    ("auth_tenant_slug", "text"),
-    ("auth_schema_version", "integer"),
-    ("auth_user_id", "uuid"),
-    ("auth_token_role", "text"),
-    ("auth_tenant_settings", "jsonb"),
+    *((f"auth_{name}", kind) for name, kind in _RETURNED),
     # False when authentication succeeded and the read found nothing (its columns are then NULL).
     ("read_found", "boolean"),
 )
@@ -81,15 +84,7 @@ class AuthenticatedRead:
         """What authentication returned (None: refused), and the read's row (None: no row)."""
         if row is None:
             return None, None
-        auth = authenticated_row(
-            row.auth_token_id,
-            row.auth_tenant_id,
-            row.auth_tenant_slug,
-            row.auth_schema_version,
-            row.auth_user_id,
-            row.auth_token_role,
-            row.auth_tenant_settings,
-        )
+        auth = authenticated_row(*row[: len(_RETURNED)])
         if not row.read_found:
             return auth, None
         return auth, _row_type(tuple(row._fields[len(_AUTH_COLUMNS) :]))(*row[len(_AUTH_COLUMNS) :])
@@ -115,10 +110,16 @@ class AuthenticatedRead:
             + [f"p_{name} {kind}" for name, kind in self.parameters]
         )
         absent = ", ".join(f"NULL::{kind}" for _, kind in columns)
+        auth = ", ".join(f"a.{name}" for name, _ in _RETURNED)
         conn.execute(
             text(
                 _TEMPLATE.format(
-                    function=self.function, parameters=parameters, returns=returns, body=self.body, absent=absent
+                    function=self.function,
+                    parameters=parameters,
+                    returns=returns,
+                    auth=auth,
+                    body=self.body,
+                    absent=absent,
                 )
             )
         )
@@ -140,11 +141,9 @@ BEGIN
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  RETURN QUERY SELECT a.token_id, a.tenant_id, a.tenant_slug, a.schema_version, a.user_id, a.token_role,
-                      a.tenant_settings, true, r.* FROM ({body}) AS r;
+  RETURN QUERY SELECT {auth}, true, r.* FROM ({body}) AS r;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT a.token_id, a.tenant_id, a.tenant_slug, a.schema_version, a.user_id, a.token_role,
-                        a.tenant_settings, false, {absent};
+    RETURN QUERY SELECT {auth}, false, {absent};
   END IF;
 END
 $fn$
