@@ -183,7 +183,9 @@ async def test_a_migration_without_a_superuser_inlines_them_and_a_superuser_upgr
             await conn.execute(
                 text("CREATE INDEX accessor_probe ON customers (tenant_id, rapport_custom_text(custom, 'probe'))")
             )
-            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            # Only an index on the expression can give the order without a sort (whatever the table holds).
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                await conn.execute(text(f"SET LOCAL {setting} = off"))
             sorted_by = (
                 "EXPLAIN SELECT id FROM customers WHERE tenant_id = '00000000-0000-0000-0000-000000000000' "
                 "ORDER BY {} LIMIT 1"
@@ -194,10 +196,10 @@ async def test_a_migration_without_a_superuser_inlines_them_and_a_superuser_upgr
             assert await conn.run_sync(accessors.install) is True
             assert sorted((await conn.execute(text(languages))).scalars()) == ["(internal,t)", "(plpgsql,t)"]
             assert (await conn.execute(text(value))).scalar() == 42
-            plan = "\n".join(
-                (await conn.execute(text(sorted_by.format("rapport_custom_text(custom, 'probe')")))).scalars()
-            )
-            assert "accessor_probe" in plan, plan  # the index survives the upgrade in place
+            # The index survives the upgrade in place. (Its plans are not asked again here: the transaction that
+            # created the index keeps the expressions it first read, inlined. Other sessions read them again.)
+            definition = "SELECT pg_get_indexdef('accessor_probe'::regclass)"
+            assert "rapport_custom_text(custom, 'probe'" in (await conn.execute(text(definition))).scalar_one()
             assert await conn.run_sync(accessors.install) is True  # and again: nothing to do
         finally:
             await transaction.rollback()
