@@ -19,6 +19,8 @@ from graphql import ArgumentNode, Visitor, visit
 from rapport.limits import Parsed
 
 CUSTOM = "force_custom_plan"
+# For compiled statements whose filter values are in their text (``rapport.compiled.values_in_text``).
+GENERIC = "force_generic_plan"
 
 
 @lru_cache(maxsize=512)

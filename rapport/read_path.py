@@ -115,12 +115,14 @@ class FirstStatementAuthentication:
                     auth, row = read.split(row)
                     self._check(auth)
                     return row
-            await self.authenticate(conn)
+            # The transaction's plan_cache_mode is the one the statement asks for, if any (compiled reads whose
+            # filter values are in their text take a generic plan; decision 34).
+            await self.authenticate(conn, statement.plans)
         return await driver.first_sent(conn, statement, params)
 
-    async def authenticate(self, conn: ReadConnection) -> None:
+    async def authenticate(self, conn: ReadConnection, plans: str | None = None) -> None:
         """BEGIN with authentication (also for a read that turned out to send no statement at all)."""
-        auth = await tokens.authenticate(conn, self.token, self.request_id)
+        auth = await tokens.authenticate(conn, self.token, self.request_id, plans)
         self.in_transaction = True
         self._check(auth)
 

@@ -86,19 +86,20 @@ _AUTHENTICATE = DriverStatement.of(
 SETTINGS = DriverStatement.of(text(f"SELECT {_SETTINGS}").bindparams(*_SETTING_TYPES))
 
 
-def transaction_settings() -> dict[str, str | None]:
-    return {"timeout": _timeout_setting(), "plans": plan_cache_mode.get()}
+def transaction_settings(plans: str | None = None) -> dict[str, str | None]:
+    """The request's settings; ``plans`` overrides its plan_cache_mode (a statement's own, see DriverStatement)."""
+    return {"timeout": _timeout_setting(), "plans": plans or plan_cache_mode.get()}
 
 
 async def authenticate(
-    conn: AsyncConnection | ReadConnection, token: str, request_id: str | None = None
+    conn: AsyncConnection | ReadConnection, token: str, request_id: str | None = None, plans: str | None = None
 ) -> Authenticated | None:
     """Resolve a bearer token and set the transaction's tenant, and its actor and request id for the audit
-    trail; None for malformed, unknown or revoked tokens."""
+    trail; None for malformed, unknown or revoked tokens. ``plans``: as in ``transaction_settings``."""
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, **transaction_settings()}
+    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, **transaction_settings(plans)}
     row = await driver.begin_with(conn, _AUTHENTICATE, params)
     if row is None:
         return None

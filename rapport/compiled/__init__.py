@@ -22,6 +22,7 @@ from rapport.context import RequestContext
 from rapport.db import driver
 from rapport.db.driver import BoundStatement
 from rapport.limits import Checked, Parsed
+from rapport.plans import GENERIC
 from rapport.schema.tenant import TenantSchema
 
 log = logging.getLogger("rapport.compiled")
@@ -139,7 +140,10 @@ def _build(
     except Unsupported as exc:
         log.debug("resolver path: %s", exc)
         return None
-    return Plan(statement, tuple(compiler.cursor_slots), BoundStatement.of(statement))
+    # A filter whose values are all written into the text (``values_in_text``): one generic plan made with
+    # them serves every run. Otherwise the request's mode (custom plans when it filters, ``rapport.plans``).
+    plans = GENERIC if compiler.filtered and not compiler.values_bound else None
+    return Plan(statement, tuple(compiler.cursor_slots), BoundStatement.of(statement, plans))
 
 
 def _may_compile(parsed: Parsed) -> bool:

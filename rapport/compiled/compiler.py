@@ -60,6 +60,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.utils.str_converters import to_camel_case
 
 from rapport.compiled.json_sql import Unsupported, cursor, global_id, output_value, sql_string
+from rapport.compiled.values_in_text import written_into_text
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.reference import target_of
 from rapport.errors import BadInput
@@ -208,6 +209,9 @@ class Compiler:
         self.pages: dict[int, tuple[FromClause, str]] = {}
         self._names = itertools.count()
         self.cursor_slots: list[CursorSlot] = []
+        # Whether the statement filters, and whether a filter value stays a parameter (``values_in_text``).
+        self.filtered = False
+        self.values_bound = False
 
     # --- entry ------------------------------------------------------------------------------------------
     def narrowed(self) -> tuple[Select[Any], Compiler]:
@@ -334,6 +338,10 @@ class Compiler:
             request = page_request(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
             custom = self._custom_of(entity)
             where = filter_condition(entity, custom, args.get("filter"))
+            if args.get("filter") is not None:
+                where, all_written = written_into_text(where)
+                self.filtered = True
+                self.values_bound = self.values_bound or not all_written
             keys = order_keys(entity, custom, args.get("order_by"))
             after = decode_cursor(request.after, keys) if request.after is not None else None
         except BadInput as exc:

@@ -36,21 +36,27 @@ _DIALECT = PGDialectAsync_psycopg()  # type: ignore[no-untyped-call]
 
 
 def _fixed_text(clause: ClauseElement) -> SQLCompiler | None:
-    """``clause`` compiled for psycopg, or None when its text would depend on its values (expanding IN lists,
-    values rendered into the text) and so cannot be sent as compiled."""
+    """``clause`` compiled for psycopg, or None when its text would depend on values bound at execution
+    (expanding IN lists) and so cannot be sent as compiled. Literal-execute values are written into the text
+    now (``rapport.compiled.values_in_text``): they are constants of the statement."""
     compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT))
-    if compiled.has_out_parameters or compiled.literal_execute_params or compiled.post_compile_params:
+    if compiled.has_out_parameters:
         return None
-    if any(b.expanding for b in compiled.binds.values()):
+    if any(b.expanding and not b.literal_execute for b in compiled.binds.values()):
         return None
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True}))
     return compiled
 
 
 @dataclass(frozen=True)
 class DriverStatement:
-    """A statement's text as psycopg takes it (``%(name)s`` placeholders), compiled once."""
+    """A statement's text as psycopg takes it (``%(name)s`` placeholders), compiled once; and the
+    plan_cache_mode it asks for when it is the first statement of a read-pool request, which authenticates
+    with it (None: the request's, ``rapport.plans``)."""
 
     sql: str
+    plans: str | None = None
 
     @classmethod
     def of(cls, clause: TextClause) -> DriverStatement:
@@ -71,7 +77,7 @@ class BoundStatement:
     processors: Mapping[str, Callable[[Any], Any]]
 
     @classmethod
-    def of(cls, clause: ClauseElement) -> BoundStatement | None:
+    def of(cls, clause: ClauseElement, plans: str | None = None) -> BoundStatement | None:
         """None when the statement's text depends on its values (expanding IN lists and the like)."""
         compiled = _fixed_text(clause)
         if compiled is None:
@@ -82,7 +88,7 @@ class BoundStatement:
                 return None
             processors[name] = processor
         defaults = _processed(processors, compiled.construct_params() or {})
-        return cls(DriverStatement(compiled.string), defaults, processors)
+        return cls(DriverStatement(compiled.string, plans), defaults, processors)
 
     def parameters(self, replaced: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **_processed(self.processors, replaced)}
