@@ -115,9 +115,15 @@ class FirstStatementAuthentication:
                     auth, row = read.split(row)
                     self._check(auth)
                     return row
-            # The transaction's plan_cache_mode is the one the statement asks for, if any (compiled reads whose
-            # filter values are in their text take a generic plan; decision 34).
-            await self.authenticate(conn, statement.plans)
+            # Authentication and the read in one round trip and one transaction (decision 35). Its plan_cache_mode
+            # is the one the statement asks for, if any (compiled reads whose filter values are in their text
+            # take a generic plan; decision 34).
+            asked = tokens.authentication_parameters(self.token, self.request_id, statement.plans)
+            if asked is None:
+                self._check(None)  # a malformed token: raises, as nothing was expected of it
+            auth, row = await driver.first_pipelined(conn, tokens.AUTHENTICATE, asked or {}, statement, params)
+            self._check(tokens.authenticated(auth))
+            return row
         return await driver.first_sent(conn, statement, params)
 
     async def authenticate(self, conn: ReadConnection, plans: str | None = None) -> None:

@@ -9,9 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport.auth import tokens
+from rapport.db import driver
 from rapport.db.database import Database
 from rapport.db.read_pool import ReadPool
 from tests.conftest import App, Tenant
@@ -69,6 +72,39 @@ async def test_each_tenant_reads_its_own_rows_on_the_read_pool(
     assert _served(rapport.app) == before + 2
     assert [n["name"] for n in mine["customers"]["nodes"]] == ["Ada"]
     assert sorted(n["name"] for n in theirs["customers"]["nodes"]) == ["Bob", "Cy"]
+
+
+async def test_authentication_and_the_read_leave_nothing_on_the_connection(
+    rapport: App, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They go together, pipelined, in the extended protocol's own transaction (decision 35): it ends with
+    them, and the tenant, timeout and plan mode set for it go with it."""
+    pipelined: list[str] = []
+    send = driver.first_pipelined
+
+    async def spy(conn: Any, ahead: Any, ahead_params: Any, statement: Any, params: Any) -> Any:
+        pipelined.append(statement.sql)
+        return await send(conn, ahead, ahead_params, statement, params)
+
+    monkeypatch.setattr(driver, "first_pipelined", spy)
+    await _customers(tenant, "Ada")
+    filtered = '{ customers(first: 5, filter: {name: {eq: "Ada"}}) { totalCount } }'
+    for query in (READ, filtered):
+        await tenant.data(query)
+        before, sent = _served(rapport.app), len(pipelined)
+        with rapport.sql.capture() as statements:
+            assert (await tenant.data(query))["customers"]["totalCount"] == 1
+        assert _served(rapport.app) == before + 1
+        assert len(pipelined) == sent + 1
+        assert statements == [tokens.AUTHENTICATE.sql, pipelined[-1]]
+    pool = _pool(rapport.app).pool
+    async with pool.connection() as conn:
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        settings = "SELECT current_setting('rapport.tenant_id', true), current_setting('plan_cache_mode')"
+        row = await (await conn.execute(settings)).fetchone()
+        assert row is not None
+        assert row[0] in ("", None)
+        assert row[1] == "auto"
 
 
 async def test_a_revoked_token_is_refused_on_the_read_pool(

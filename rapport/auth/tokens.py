@@ -77,8 +77,9 @@ _SETTINGS = (
 )
 _SETTING_TYPES = (bindparam("timeout", type_=String), bindparam("plans", type_=String))
 
-# Every request sends it, first: straight to the driver (rapport/db/driver.py), with the BEGIN.
-_AUTHENTICATE = DriverStatement.of(
+# Every request sends it, first: straight to the driver (rapport/db/driver.py), with the BEGIN (or, on the read
+# pool, pipelined with the read: ``rapport.read_path``).
+AUTHENTICATE = DriverStatement.of(
     text(f"SELECT *, {_SETTINGS} FROM rapport_authenticate(:tenant, :hash, :request)").bindparams(*_SETTING_TYPES)
 )
 # The same settings alone: sent ahead of a read that authenticates itself, in one message, so one implicit
@@ -96,11 +97,24 @@ async def authenticate(
 ) -> Authenticated | None:
     """Resolve a bearer token and set the transaction's tenant, and its actor and request id for the audit
     trail; None for malformed, unknown or revoked tokens. ``plans``: as in ``transaction_settings``."""
+    params = authentication_parameters(token, request_id, plans)
+    if params is None:
+        return None
+    return authenticated(await driver.begin_with(conn, AUTHENTICATE, params))
+
+
+def authentication_parameters(
+    token: str, request_id: str | None = None, plans: str | None = None
+) -> dict[str, Any] | None:
+    """``AUTHENTICATE``'s parameters; None when the token names no tenant (malformed: nothing to ask)."""
     tenant_id = tenant_of(token)
     if tenant_id is None:
         return None
-    params = {"tenant": tenant_id, "hash": digest(token), "request": request_id, **transaction_settings(plans)}
-    row = await driver.begin_with(conn, _AUTHENTICATE, params)
+    return {"tenant": tenant_id, "hash": digest(token), "request": request_id, **transaction_settings(plans)}
+
+
+def authenticated(row: Any | None) -> Authenticated | None:
+    """What ``AUTHENTICATE`` returned: None when it refused the token (no row)."""
     if row is None:
         return None
     return authenticated_row(

@@ -118,6 +118,50 @@ async def first_sent(
     return await _first(conn, statement.sql, params, ahead=ahead.sql if ahead is not None else None)
 
 
+async def first_pipelined(
+    conn: ReadConnection,
+    ahead: DriverStatement,
+    ahead_params: Mapping[str, Any],
+    statement: DriverStatement,
+    params: Mapping[str, Any],
+) -> tuple[Any | None, Any | None]:
+    """The first rows of ``ahead`` and of ``statement``, sent together in pipeline mode: one round trip, and one
+    transaction without BEGIN or COMMIT (the extended protocol's, which lasts until the Sync sent after both),
+    so what ``ahead`` sets with ``set_config(..., true)`` holds for ``statement`` and is gone after it. Both
+    keep server-side parameters and prepared statements (decision 35)."""
+    driver = conn.driver_connection
+    dispatch = conn.engine.sync_engine.dispatch
+    cursors = [driver.cursor(row_factory=namedtuple_row) for _ in range(2)]
+    sent = ((ahead.sql, ahead_params), (statement.sql, params))
+    try:
+        async with driver.pipeline() as pipeline:
+            for cursor, (sql, values) in zip(cursors, sent, strict=True):
+                dispatch.before_cursor_execute(None, cursor, sql, values, None, False)
+                await cursor.execute(sql, values or None)
+            await pipeline.sync()
+            rows = [await _first_row(cursor) for cursor in cursors]
+        return rows[0], rows[1]
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            statement.sql,
+            dict(params),
+            exc,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=driver.closed or driver.broken,
+        ) from exc
+    finally:
+        for cursor in cursors:
+            await cursor.close()
+
+
+async def _first_row(cursor: psycopg.AsyncCursor[Any]) -> Any | None:
+    # A command (SAVEPOINT) has no rows to fetch; checked on the result, not on ``description``, which builds a
+    # column object per column.
+    result = cursor.pgresult
+    return await cursor.fetchone() if result is not None and result.status == TUPLES_OK else None
+
+
 async def begin_with(
     conn: AsyncConnection | ReadConnection, statement: DriverStatement, params: Mapping[str, Any]
 ) -> Any | None:
@@ -216,10 +260,7 @@ async def _send(
             cursor.nextset()  # past the first statement's result
         if begin and driver.info.transaction_status != TransactionStatus.INTRANS:
             raise psycopg.InternalError("BEGIN did not start a transaction")
-        # A command (SAVEPOINT) has no rows to fetch; checked on the result, not on ``description``, which builds
-        # a column object per column.
-        result = cursor.pgresult
-        return await cursor.fetchone() if result is not None and result.status == TUPLES_OK else None
+        return await _first_row(cursor)
     except psycopg.Error as exc:
         gone = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
         if gone and lost is not None:
