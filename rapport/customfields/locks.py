@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rapport.db import driver
 from rapport.db.driver import DriverStatement
 
-# Every write that sets custom values sends these two: straight to the driver (rapport/db/driver.py).
+# Every write that sets custom values sends these two, in one message, straight to the driver
+# (rapport/db/driver.py).
 _SHARED = DriverStatement.of(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))"))
 # A separate statement: a statement's snapshot is taken when it starts, so a version read in the locking
 # statement would predate a definition change the lock waited for, and a stale writer would pass.
@@ -32,8 +33,8 @@ def _entity_key(tenant_id: uuid.UUID, entity: str) -> str:
 async def lock_for_values(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str) -> int:
     """Take the shared lock for writing ``entity``'s custom values; returns the schema_version as it is once
     the lock is held (after any definition change the lock waited for has committed)."""
-    await driver.first(conn, _SHARED, {"key": _entity_key(tenant_id, entity)})
-    row = await driver.first(conn, _VERSION, {"tenant": tenant_id})
+    params = {"key": _entity_key(tenant_id, entity), "tenant": tenant_id}
+    row = await driver.first_after(conn, _SHARED, _VERSION, params)
     assert row is not None  # the request's own tenant
     return int(row.schema_version)
 

@@ -109,6 +109,17 @@ async def first(
     return await _first(conn, statement.sql, params)
 
 
+async def first_after(
+    conn: AsyncConnection, ahead: DriverStatement, statement: DriverStatement, params: Mapping[str, Any]
+) -> Any | None:
+    """``statement``'s first row, with ``ahead`` sent before it in the same simple-protocol message: one round
+    trip for two statements (parameters of both among ``params``, bound client-side). Each still takes its own
+    snapshot (READ COMMITTED), so ``statement`` sees what committed while ``ahead`` waited for a lock."""
+    if isinstance(conn, RequestConnection):
+        return await conn.shielded(_first(conn, statement.sql, params, ahead=ahead.sql))
+    return await _first(conn, statement.sql, params, ahead=ahead.sql)
+
+
 async def first_sent(
     conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any], ahead: DriverStatement | None = None
 ) -> Any | None:
@@ -231,7 +242,7 @@ async def _first(
         conn.sync_engine.pool._invalidate(raw, exc, _checkin=False)
         await conn.invalidate(exc)
 
-    return await _send(driver, sql, params, begin, sync.dispatch, sync, lost)
+    return await _send(driver, sql, params, begin, sync.dispatch, sync, lost, ahead=ahead)
 
 
 async def _send(
