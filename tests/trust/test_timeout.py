@@ -3,12 +3,16 @@ answered as TIMEOUT, never as an internal error."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rapport.db.database import Database
@@ -20,14 +24,27 @@ TIMEOUT_MS = 300
 
 @asynccontextmanager
 async def locked(owner_engine: AsyncEngine, sql: str, **params: object) -> AsyncIterator[AsyncConnection]:
-    """Hold a lock (taken by ``sql``) in an open owner transaction; released on exit."""
-    async with owner_engine.connect() as conn:
-        transaction = await conn.begin()
-        await conn.execute(text(sql), params)
-        try:
-            yield conn
-        finally:
-            await transaction.rollback()
+    """Hold a lock (taken by ``sql``) in an open owner transaction; released on exit.
+
+    An index build an earlier test started (``CREATE INDEX CONCURRENTLY``, in the background) waits for this
+    transaction while holding a lock this one asks for: PostgreSQL then refuses the lock as a deadlock, and it
+    is asked again once the build is done."""
+    for attempt in itertools.count(1):
+        async with owner_engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                await conn.execute(text(sql), params)
+            except DBAPIError as exc:
+                await transaction.rollback()
+                if not isinstance(exc.orig, DeadlockDetected) or attempt == 50:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
+            try:
+                yield conn
+            finally:
+                await transaction.rollback()
+            return
 
 
 async def test_the_timeout_rides_on_the_authentication_statement(rapport: App, tenant: Tenant) -> None:
