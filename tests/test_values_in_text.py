@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, Numeric, String, Uuid, bindparam
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, Numeric, String, Uuid, bindparam, event
 from sqlalchemy.dialects.postgresql import JSONB
 
 from rapport.compiled.values_in_text import _literal_reads_the_same
@@ -27,8 +27,6 @@ NAMES = ["O'Brien", "a\\b", "50% off", "Plain", "x' OR true OR name = 'y"]
 @contextmanager
 def sent(rapport: App) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Statements and their parameters, as the engine's listeners see them (read pool included)."""
-    from sqlalchemy import event
-
     captured: list[tuple[str, dict[str, Any]]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
