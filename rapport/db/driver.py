@@ -23,7 +23,7 @@ import psycopg
 from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import PGDialectAsync_psycopg
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, TextClause
@@ -153,14 +153,7 @@ async def first_pipelined(
             rows = [await _first_row(cursor) for cursor in cursors]
         return rows[0], rows[1]
     except psycopg.Error as exc:
-        raise DBAPIError.instance(
-            statement.sql,
-            dict(params),
-            exc,
-            psycopg.Error,
-            hide_parameters=True,
-            connection_invalidated=driver.closed or driver.broken,
-        ) from exc
+        raise _raised(exc, statement.sql, params, _gone(driver)) from exc
     finally:
         for cursor in cursors:
             await cursor.close()
@@ -273,12 +266,20 @@ async def _send(
             raise psycopg.InternalError("BEGIN did not start a transaction")
         return await _first_row(cursor)
     except psycopg.Error as exc:
-        gone = driver.closed or driver.broken  # what SQLAlchemy's psycopg dialect calls a disconnect
+        gone = _gone(driver)
         if gone and lost is not None:
             await lost(exc)
-        # Parameters stay out of the message: these statements carry token digests.
-        raise DBAPIError.instance(
-            sql, dict(params), exc, psycopg.Error, hide_parameters=True, connection_invalidated=gone
-        ) from exc
+        raise _raised(exc, sql, params, gone) from exc
     finally:
         await cursor.close()
+
+
+def _gone(driver: psycopg.AsyncConnection[Any]) -> bool:
+    """What SQLAlchemy's psycopg dialect calls a disconnect."""
+    return driver.closed or driver.broken
+
+
+def _raised(exc: psycopg.Error, sql: str, params: Mapping[str, Any], gone: bool) -> StatementError:
+    """``exc`` as SQLAlchemy raises it. Parameters stay out of the message: these statements carry token
+    digests."""
+    return DBAPIError.instance(sql, dict(params), exc, psycopg.Error, hide_parameters=True, connection_invalidated=gone)
