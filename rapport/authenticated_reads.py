@@ -1,7 +1,8 @@
 """Reads that authenticate in their own statement: one round trip instead of three (decision 32).
 
-A read on the read pool (decision 31) sends BEGIN with authentication, the read, and COMMIT. For the answer
+A read on the read pool (decision 31) sent BEGIN with authentication, the read, and COMMIT. For the answer
 mobile apps poll (``customerSummary``) those three round trips through psycopg were half of the request's CPU.
+(Other reads now send authentication pipelined with the read, decision 35; for the summary this is cheaper.)
 Such a read has a PL/pgSQL function of its own, created by ``rapport migrate``: it runs
 ``rapport_authenticate`` (which sets the tenant for row-level security), stops if the token is unknown, and
 only then runs the read, as the app role, under row-level security. Its rows carry what authentication

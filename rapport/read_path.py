@@ -126,9 +126,10 @@ class FirstStatementAuthentication:
             return row
         return await driver.first_sent(conn, statement, params)
 
-    async def authenticate(self, conn: ReadConnection, plans: str | None = None) -> None:
-        """BEGIN with authentication (also for a read that turned out to send no statement at all)."""
-        auth = await tokens.authenticate(conn, self.token, self.request_id, plans)
+    async def authenticate(self, conn: ReadConnection) -> None:
+        """BEGIN with authentication, for a read that turned out to send no statement at all: its token is
+        checked all the same."""
+        auth = await tokens.authenticate(conn, self.token, self.request_id)
         self.in_transaction = True
         self._check(auth)
 

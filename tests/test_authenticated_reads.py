@@ -159,7 +159,7 @@ async def without_the_function(owner_engine: AsyncEngine) -> AsyncIterator[None]
 @pytest.mark.usefixtures("without_the_function")
 async def test_without_its_function_a_summary_authenticates_apart(rapport: App, tenant: Tenant) -> None:
     """Code newer than the database's last migration: the function it names is missing, and the summary is
-    read the usual way (BEGIN with authentication, the read, COMMIT) instead."""
+    read the usual way (authentication pipelined with the read, decision 35) instead."""
     ada = await _person_id(tenant, "Ada")
     answer = await tenant.data(SUMMARY, {"id": ada})
     with rapport.sql.capture() as statements:

@@ -93,11 +93,11 @@ def transaction_settings(plans: str | None = None) -> dict[str, str | None]:
 
 
 async def authenticate(
-    conn: AsyncConnection | ReadConnection, token: str, request_id: str | None = None, plans: str | None = None
+    conn: AsyncConnection | ReadConnection, token: str, request_id: str | None = None
 ) -> Authenticated | None:
     """Resolve a bearer token and set the transaction's tenant, and its actor and request id for the audit
-    trail; None for malformed, unknown or revoked tokens. ``plans``: as in ``transaction_settings``."""
-    params = authentication_parameters(token, request_id, plans)
+    trail; None for malformed, unknown or revoked tokens."""
+    params = authentication_parameters(token, request_id)
     if params is None:
         return None
     return authenticated(await driver.begin_with(conn, AUTHENTICATE, params))

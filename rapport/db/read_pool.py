@@ -4,8 +4,8 @@ A read the compiled path answers (decision 25) sends three statements, all strai
 authentication, the read, COMMIT. Around them SQLAlchemy's pool, ``Connection`` and transaction cost
 0.26 to 0.37 ms of CPU per request (a third of a summary's); ``psycopg_pool`` hands out a connection in 6 µs.
 So such reads run here (decision 31), and everything else keeps the request engine. The connections are
-the request engine's: same role, same connect options, autocommit (every transaction starts with
-authentication's BEGIN).
+the request engine's: same role, same connect options, autocommit. A read's authentication now goes with it,
+in one round trip (decisions 32 and 35; ``rapport.read_path``), and no transaction outlives it.
 """
 
 from __future__ import annotations
