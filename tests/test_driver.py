@@ -9,7 +9,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, column, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InternalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rapport.db import driver
@@ -56,31 +56,88 @@ INSERT = DriverStatement.of(text("INSERT INTO driver_test VALUES (:v)"))
 
 
 async def _refused_write(conn: AsyncConnection, value: int) -> None:
-    async with driver.savepoint(conn):
-        await driver.first(conn, INSERT, {"v": value})
+    async with driver.savepoint(conn) as savepoint:
+        await savepoint.first(INSERT, {"v": value})
         raise RuntimeError("refused")
 
 
 async def _nested_writes_then_a_failure(conn: AsyncConnection) -> None:
-    async with driver.savepoint(conn):
-        await driver.first(conn, INSERT, {"v": 4})
-        async with driver.savepoint(conn):
-            await driver.first(conn, INSERT, {"v": 5})
-        await driver.first(conn, DIVIDE, {"by": 0})  # fails the outer savepoint: 4 and 5 go
+    async with driver.savepoint(conn) as outer:
+        await outer.first(INSERT, {"v": 4})
+        async with driver.savepoint(conn) as inner:
+            await inner.first(INSERT, {"v": 5})
+        await outer.first(DIVIDE, {"by": 0})  # fails the outer savepoint: 4 and 5 go
+
+
+async def _transaction_status(conn: AsyncConnection) -> str:
+    raw = await conn.get_raw_connection()
+    assert raw.driver_connection is not None
+    return str(raw.driver_connection.info.transaction_status.name)
 
 
 async def test_savepoints_nest_and_roll_back_only_their_own_writes(app_role_engine: AsyncEngine) -> None:
     async with app_role_engine.connect() as conn, conn.begin():
         await conn.execute(text("CREATE TEMP TABLE driver_test (v int) ON COMMIT DROP"))
-        async with driver.savepoint(conn):
-            await driver.first(conn, INSERT, {"v": 1})
+        async with driver.savepoint(conn) as savepoint:
+            await savepoint.first(INSERT, {"v": 1})
             with pytest.raises(RuntimeError):
                 await _refused_write(conn, 2)
-            await driver.first(conn, INSERT, {"v": 3})
+            await savepoint.first(INSERT, {"v": 3})
         assert await _values(conn) == [1, 3]
         with pytest.raises(DataError):
             await _nested_writes_then_a_failure(conn)
         assert await _values(conn) == [1, 3]
+        assert await _transaction_status(conn) == "INTRANS"
+
+
+async def test_a_savepoint_goes_with_its_first_statement_and_is_left_to_the_commit(rapport: App) -> None:
+    async with rapport.engine.connect() as conn, conn.begin():
+        await driver.begin_with(conn, DIVIDE, {"by": 1})  # the request engine's transactions begin so
+        await conn.execute(text("CREATE TEMP TABLE driver_test (v int) ON COMMIT DROP"))
+        with rapport.sql.capture() as statements:
+            async with driver.savepoint(conn) as savepoint:
+                await savepoint.first(INSERT, {"v": 1})
+                await savepoint.first(INSERT, {"v": 2})
+            async with driver.savepoint(conn) as unused:
+                assert not unused.sent
+        first, second = statements
+        assert first.startswith("SAVEPOINT rapport_write_")
+        assert first.endswith(INSERT.sql)
+        assert second == INSERT.sql
+        assert not any("RELEASE" in s or "ROLLBACK" in s for s in statements)
+        assert await _values(conn) == [1, 2]
+
+
+async def _made_then_a_failure(conn: AsyncConnection) -> None:
+    async with driver.savepoint(conn) as savepoint:
+        await savepoint.make()
+        await conn.execute(text("INSERT INTO driver_test VALUES (7)"))
+        await conn.execute(text("SELECT 1 / 0"))
+
+
+async def test_a_savepoint_made_before_a_statement_sent_elsewhere(app_role_engine: AsyncEngine) -> None:
+    async with app_role_engine.connect() as conn, conn.begin():
+        await conn.execute(text("CREATE TEMP TABLE driver_test (v int) ON COMMIT DROP"))
+        with pytest.raises(DataError):
+            await _made_then_a_failure(conn)
+        assert await _values(conn) == []
+        assert await _transaction_status(conn) == "INTRANS"
+
+
+async def test_undoing_a_write_never_reaches_an_earlier_one(app_role_engine: AsyncEngine) -> None:
+    """When the transaction is already aborted, a write's SAVEPOINT never runs; undoing it must not roll back
+    to another write's savepoint (which would revive the transaction without that write). It stays aborted."""
+    async with app_role_engine.connect() as conn, conn.begin():
+        await conn.execute(text("CREATE TEMP TABLE driver_test (v int) ON COMMIT DROP"))
+        async with driver.savepoint(conn) as kept:
+            await kept.first(INSERT, {"v": 1})
+        with pytest.raises(DataError):
+            await driver.first(conn, DIVIDE, {"by": 0})  # outside any savepoint: the transaction is aborted
+        with pytest.raises(InternalError) as failed:
+            async with driver.savepoint(conn) as late:
+                await late.first(INSERT, {"v": 2})
+        assert isinstance(failed.value.orig, pg_errors.InFailedSqlTransaction)
+        assert await _transaction_status(conn) == "INERROR"
 
 
 async def test_begin_with_on_a_connection_that_begins_by_itself(app_role_engine: AsyncEngine) -> None:

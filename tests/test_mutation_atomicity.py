@@ -146,7 +146,8 @@ async def in_tenant(engine: AsyncEngine, tenant: Tenant) -> AsyncIterator[AsyncC
 
 
 async def wait_until_blocked(engine: AsyncEngine, *statement_prefixes: str) -> None:
-    """Until some backend waits on a lock while running a statement that starts with one of the prefixes."""
+    """Until some backend waits on a lock while running a statement that starts with one of the prefixes (alone,
+    or after the write's SAVEPOINT sent with it)."""
     for _ in range(500):
         async with engine.connect() as conn:
             blocked = (
@@ -155,7 +156,7 @@ async def wait_until_blocked(engine: AsyncEngine, *statement_prefixes: str) -> N
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                         "AND ltrim(query) ILIKE ANY(:prefixes)"
                     ),
-                    {"prefixes": [p + "%" for p in statement_prefixes]},
+                    {"prefixes": [f"{s}{p}%" for p in statement_prefixes for s in ("", "SAVEPOINT %; ")]},
                 )
             ).scalar_one()
         if blocked:

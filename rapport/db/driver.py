@@ -14,8 +14,9 @@ cancelled half-way, like any other.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -183,28 +184,65 @@ async def begin_with(
 REQUEST_ENGINE_OPTIONS: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
 
 
-_SAVEPOINT = DriverStatement("SAVEPOINT rapport_write")
-_RELEASE = DriverStatement("RELEASE SAVEPOINT rapport_write")
-_ROLLBACK_TO = DriverStatement("ROLLBACK TO SAVEPOINT rapport_write")
+class Savepoint:
+    """A savepoint around one write, made in the same message as the write's first statement.
+
+    SQLAlchemy's ``begin_nested`` sends SAVEPOINT and RELEASE as round trips of their own, through its execution
+    layer: two of a create's six. Here SAVEPOINT goes ahead of the first statement (``first``), and a block that
+    ends without an error releases nothing: COMMIT, or an enclosing savepoint's RELEASE or ROLLBACK TO, ends
+    it with the transaction. Each write's savepoint has a name of its own, so undoing one can never reach
+    another write's: a ROLLBACK TO whose SAVEPOINT never ran fails and leaves the transaction aborted, which the
+    executor reports as nothing saved. Names are numbered per request, so their texts repeat across requests.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        if isinstance(conn, RequestConnection):
+            conn.savepoints += 1
+            number = conn.savepoints
+        else:
+            number = next(_SAVEPOINT_NUMBERS)
+        name = f"rapport_write_{number}"
+        self._make = DriverStatement(f"SAVEPOINT {name}")
+        self._undo = DriverStatement(f"ROLLBACK TO SAVEPOINT {name}")
+        self._release = DriverStatement(f"RELEASE SAVEPOINT {name}")
+        self.sent = False
+
+    async def first(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+        """``first`` inside the savepoint (made with this statement if not yet)."""
+        if self.sent:
+            return await first(self.conn, statement, params)
+        self.sent = True
+        return await first_after(self.conn, self._make, statement, params)
+
+    async def make(self) -> None:
+        """Make the savepoint now, before a statement sent some other way (SQLAlchemy's execute)."""
+        if not self.sent:
+            self.sent = True
+            await first(self.conn, self._make, {})
+
+    async def undo(self) -> None:
+        """Roll back to the savepoint (and release it), in one message; a failure here leaves the transaction
+        aborted and is not raised over the error being handled."""
+        if not self.sent or self.conn.invalidated:
+            return
+        with suppress(DBAPIError):
+            await first_after(self.conn, self._undo, self._release, {})
+
+
+_SAVEPOINT_NUMBERS = itertools.count(1)
 
 
 @asynccontextmanager
-async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
-    """A savepoint around a write: released when the block ends, rolled back to when it raises.
-
-    SQLAlchemy's ``begin_nested`` sends the same statements through its execution layer; every write pays for
-    two. Savepoints of one name nest (RELEASE and ROLLBACK TO act on the latest), so one name serves all; a
-    savepoint rolled back to is released too, or an enclosing one's RELEASE would end it instead.
-    """
-    await first(conn, _SAVEPOINT, {})
+async def savepoint(conn: AsyncConnection) -> AsyncIterator[Savepoint]:
+    """A ``Savepoint`` around a write: undone when the block raises, left to the transaction when it does not.
+    Statements of the block go through it (``Savepoint.first``), or after ``Savepoint.make``."""
+    made = Savepoint(conn)
     try:
-        yield
+        yield made
     except Exception:
-        if not conn.invalidated:
-            await first(conn, _ROLLBACK_TO, {})
-            await first(conn, _RELEASE, {})
+        await made.undo()
         raise
-    await first(conn, _RELEASE, {})
 
 
 async def _first(

@@ -30,6 +30,8 @@ class RequestConnection(AsyncConnection):
     # Statements sent through SQLAlchemy's execution rather than the driver path (``rapport.db.driver``): a read
     # that needed none can be answered on the read pool (decision 31).
     engine_statements = 0
+    # Savepoints made for writes (``rapport.db.driver.Savepoint``), which names each after this count.
+    savepoints = 0
 
     @contextmanager
     def executing(self) -> Iterator[None]:

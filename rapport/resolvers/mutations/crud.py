@@ -244,10 +244,11 @@ async def _write(
     """Run one write (and ``then`` with its record) in a savepoint; constraint violations and refusals become
     userErrors and undo the savepoint."""
     try:
-        async with driver.savepoint(ctx.conn):
+        async with driver.savepoint(ctx.conn) as savepoint:
             if isinstance(statement, _DriverWrite):
-                row = await driver.first(ctx.conn, statement.bound.statement, statement.parameters)
+                row = await savepoint.first(statement.bound.statement, statement.parameters)
             else:
+                await savepoint.make()
                 row = (await ctx.conn.execute(statement)).first()
             if row is not None and then is not None:
                 await then(row)
