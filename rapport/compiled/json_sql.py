@@ -4,10 +4,13 @@ decimals as strings, and cursors."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import decimal
 import uuid
 from collections.abc import Sequence
+from functools import cache
+from itertools import product
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, DateTime, Numeric, Text, cast, func, literal_column
@@ -45,19 +48,41 @@ def _base64url(data: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``rapport.ids.to_global_id`` in SQL. The text's length is fixed (a UUID is 36 characters), so padding
-    and line breaks are known here, not searched for in every ID."""
-    size = len(type_name) + 1 + 36
-    encoded = func.encode(func.textsend(sql_string(f"{type_name}:").concat(cast(id_column, Text))), _BASE64)
-    if size > 57:  # PostgreSQL breaks base64 lines after 76 characters (57 bytes)
-        encoded = func.replace(encoded, literal_column("E'\\n'"), literal_column("''"))
-    url_safe = func.replace(
-        func.replace(encoded, literal_column("'+'"), literal_column("'-'")),
-        literal_column("'/'"),
-        literal_column("'_'"),
-    )
-    padding = -size % 3
-    return func.left(url_safe, -padding) if padding else url_safe
+    """``rapport.ids.to_global_id`` in SQL. Base64 encodes three bytes at a time, so the type's prefix is
+    encoded here, once, up to its last whole group; PostgreSQL encodes the rest of it (0 to 2 characters) with the
+    UUID's text. That part is at most 38 bytes, below the 57 after which PostgreSQL breaks lines, its padding
+    is known from its length, and a UUID's text cannot encode to '+' or '/' (``_url_safe_already``)."""
+    head, rest = _id_prefix(type_name)
+    text = cast(id_column, Text) if not rest else literal_column(f"'{rest}'", Text).concat(cast(id_column, Text))
+    encoded: ColumnElement[Any] = func.encode(func.textsend(text), _BASE64)
+    if not _url_safe_already(rest):
+        encoded = _url_safe(encoded)
+    padding = -(len(rest) + 36) % 3
+    if padding:
+        encoded = func.left(encoded, -padding)
+    return literal_column(f"'{head}'", Text).concat(encoded) if head else encoded
+
+
+_UUID_CHARACTERS = "0123456789abcdef-"  # a UUID as text: lowercase hex digits and dashes
+
+
+@cache
+def _id_prefix(type_name: str) -> tuple[str, str]:
+    """The global ID prefix's whole base64 groups, encoded; and what is left of it. Both are inlined in the
+    statement: the type name is checked as ``sql_string`` checks names, and base64url has no quote."""
+    prefix = f"{type_name}:"
+    sql_string(prefix)
+    whole = len(prefix) - len(prefix) % 3
+    return base64.urlsafe_b64encode(prefix[:whole].encode()).decode(), prefix[whole:]
+
+
+@cache
+def _url_safe_already(rest: str) -> bool:
+    """Whether base64 of ``rest`` followed by any UUID's text is free of '+' and '/', so that base64url needs
+    no replacing: every group of three bytes it can hold is tried (the first starts with ``rest``)."""
+    first = {rest + "".join(p) for p in product(_UUID_CHARACTERS, repeat=3 - len(rest))}
+    later = {"".join(p) for size in (1, 2, 3) for p in product(_UUID_CHARACTERS, repeat=size)}
+    return not any(b"+" in e or b"/" in e for e in (base64.b64encode(g.encode()) for g in first | later))
 
 
 def iso_timestamp(value: ColumnElement[Any]) -> ColumnElement[Any]:
