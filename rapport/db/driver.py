@@ -202,10 +202,8 @@ class Savepoint:
             number = conn.savepoints
         else:
             number = next(_SAVEPOINT_NUMBERS)
-        name = f"rapport_write_{number}"
-        self._make = DriverStatement(f"SAVEPOINT {name}")
-        self._undo = DriverStatement(f"ROLLBACK TO SAVEPOINT {name}")
-        self._release = DriverStatement(f"RELEASE SAVEPOINT {name}")
+        self.name = f"rapport_write_{number}"
+        self._make = DriverStatement(f"SAVEPOINT {self.name}")
         self.sent = False
 
     async def first(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
@@ -226,8 +224,9 @@ class Savepoint:
         aborted and is not raised over the error being handled."""
         if not self.sent or self.conn.invalidated:
             return
+        undo = DriverStatement(f"ROLLBACK TO SAVEPOINT {self.name}")
         with suppress(DBAPIError):
-            await first_after(self.conn, self._undo, self._release, {})
+            await first_after(self.conn, undo, DriverStatement(f"RELEASE SAVEPOINT {self.name}"), {})
 
 
 _SAVEPOINT_NUMBERS = itertools.count(1)
