@@ -48,3 +48,25 @@ async def test_query_without_nesting_runs_two_statements(
     with rapport.sql.capture() as statements, resolver_path(rapport):
         await tenant.data("{ customers(first: 10) { edges { node { id name } } } }")
     assert len(statements) == 2, statements  # authenticate + the page
+
+
+async def test_a_create_sends_three_messages_and_releases_no_savepoint(rapport: App, tenant: Tenant) -> None:
+    """Authentication (with BEGIN), the custom values' lock with the schema version, and the write's SAVEPOINT
+    with its INSERT; COMMIT ends the savepoint (decision 36)."""
+    await tenant.add_field("CUSTOMER", "tier", "INTEGER")
+    query = (
+        "mutation ($n: String!) { customerCreate(input: {kind: PERSON, name: $n, custom: {tier: 2}}) "
+        "{ customer { id name custom { tier } } userErrors { code } } }"
+    )
+    await tenant.mutate(query, {"n": "Warm"})
+    with rapport.sql.capture() as statements:
+        payload = await tenant.mutate(query, {"n": "Ada"})
+    assert payload["customer"]["name"] == "Ada"
+    assert payload["customer"]["custom"] == {"tier": 2}
+    auth, lock, write = statements
+    assert auth.startswith("BEGIN; ")
+    assert "pg_advisory_xact_lock_shared" in lock
+    assert write.startswith("SAVEPOINT rapport_write_1; INSERT INTO customers")
+    assert not any("RELEASE" in s for s in statements)
+    stored = await tenant.data("{ customers(first: 5) { nodes { name } } }")
+    assert sorted(n["name"] for n in stored["customers"]["nodes"]) == ["Ada", "Warm"]
