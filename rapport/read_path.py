@@ -80,6 +80,16 @@ class AuthenticationChanged(NeedsEngine):
     """Authentication returned something other than what the read ran with: its result is not used."""
 
 
+def _session_settings_hold(conn: ReadConnection, settings: Mapping[str, str | None]) -> bool:
+    """Whether the request's settings are already the session's: no plan_cache_mode of its own, and the
+    statement timeout the session started with (the role's or the database's default) is the request's, or the
+    request has none (``SETTINGS`` would then keep the session's)."""
+    if settings["plans"] is not None:
+        return False
+    wanted = tokens.statement_timeout_ms.get()
+    return wanted <= 0 or conn.session_timeout_ms == wanted
+
+
 class FirstStatementAuthentication:
     """Authenticates a read-pool request with its first statement: inside it, for a read with a function that
     authenticates first (``rapport.authenticated_reads``; no transaction, one round trip), else as BEGIN with
@@ -102,11 +112,16 @@ class FirstStatementAuthentication:
         if not self.in_transaction:
             read = authenticated_reads.for_statement(statement)
             if read is not None:
-                # The request's statement timeout and plan_cache_mode go ahead of it, in the same implicit
-                # transaction: nothing is left set on the connection (safe behind PgBouncer, like decision 23).
-                arguments = {**tokens.transaction_settings(), **read.arguments(self.token, self.request_id, params)}
+                arguments = read.arguments(self.token, self.request_id, params)
+                settings = tokens.transaction_settings()
                 try:
-                    row = await driver.first_sent(conn, read.call, arguments, ahead=tokens.SETTINGS)
+                    if _session_settings_hold(conn, settings):
+                        # One statement, prepared by psycopg after five runs (decision 37).
+                        row = await driver.first_sent(conn, read.call, arguments)
+                    else:
+                        # The request's statement timeout and plan_cache_mode go ahead of it, in the same implicit
+                        # transaction: nothing is left set on the connection (safe behind PgBouncer, decision 23).
+                        row = await driver.first_sent(conn, read.call, {**settings, **arguments}, ahead=tokens.SETTINGS)
                 except DBAPIError as exc:
                     if not isinstance(exc.orig, pg_errors.UndefinedFunction):
                         raise

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport import authenticated_reads
@@ -216,6 +216,70 @@ async def short_timeout(database: Database) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def role_with_the_timeout(database: Database, owner_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The app role's sessions start with the app's statement timeout (what `rapport serve` sets on its embedded
+    database), and an app whose read pool opens its connections after that."""
+    role = settings_with().app_role
+    async with owner_engine.begin() as conn:
+        await conn.execute(text(f'ALTER ROLE "{role}" SET statement_timeout = {TIMEOUT_MS}'))
+    try:
+        async with app_client(database, settings_with(statement_timeout_ms=TIMEOUT_MS)) as client:
+            yield client
+    finally:
+        async with owner_engine.begin() as conn:
+            await conn.execute(text(f'ALTER ROLE "{role}" RESET statement_timeout'))
+
+
+def _sent_by(client: httpx.AsyncClient) -> list[str]:
+    """The statements the client's app sends from now on (its engine's listeners see the read pool's too)."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    sent: list[str] = []
+    event.listen(
+        app.state.rapport.executor.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: sent.append(statement),
+    )
+    return sent
+
+
+async def test_a_summary_on_a_session_with_the_requests_settings_sends_only_its_call(
+    role_with_the_timeout: httpx.AsyncClient, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    """Decision 37: the settings would change nothing, so they are not sent; the session's timeout still holds."""
+    t = on(tenant, role_with_the_timeout)
+    ada = await _person_id(t, "Ada")
+    answer = await t.data(SUMMARY, {"id": ada})
+    sent = _sent_by(role_with_the_timeout)
+    assert await t.data(SUMMARY, {"id": ada}) == answer
+    assert sent == [_call_of(sent)]
+    assert "set_config" not in sent[0]
+    assert answer["customerSummary"]["name"] == "Ada"
+    async with locked(owner_engine, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"):
+        response = await t.post(SUMMARY, {"id": ada})
+    assert response.status_code == 200, response.text
+    assert codes(response) == ["TIMEOUT"]
+    assert (await t.data(SUMMARY, {"id": ada}))["customerSummary"]["name"] == "Ada"
+
+
+def _call_of(statements: list[str]) -> str:
+    (call,) = [s for s in statements if _function() in s]
+    return call
+
+
+async def test_a_summary_on_a_session_with_another_timeout_sends_the_requests(
+    role_with_the_timeout: httpx.AsyncClient, tenant: Tenant, rapport: App
+) -> None:
+    """The session app's read-pool connections did not start with its 5 s timeout (the role had none, or now
+    the short one): the timeout goes ahead of the call."""
+    ada = await _person_id(tenant, "Ada")
+    answer = await tenant.data(SUMMARY, {"id": ada})
+    with rapport.sql.capture() as statements:
+        assert await tenant.data(SUMMARY, {"id": ada}) == answer
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT set_config('statement_timeout'")
+
+
 async def test_a_summary_that_outlasts_the_timeout_is_a_timeout(
     short_timeout: httpx.AsyncClient, tenant: Tenant, owner_engine: AsyncEngine
 ) -> None:
@@ -234,3 +298,25 @@ async def test_a_summary_that_outlasts_the_timeout_is_a_timeout(
     async with app.state.rapport.read_pool.pool.connection() as conn:
         left = (await (await conn.execute("SELECT current_setting('statement_timeout')")).fetchone())[0]
     assert left != f"{TIMEOUT_MS}ms"
+
+
+def test_serve_gives_the_embedded_app_role_the_configured_timeout(database: Database) -> None:
+    from sqlalchemy import create_engine, pool
+
+    from rapport.cli import app_role_defaults
+
+    def role_config() -> list[str]:
+        engine = create_engine(database.owner_url, poolclass=pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                query = text("SELECT coalesce(rolconfig, '{}') FROM pg_roles WHERE rolname = :r")
+                return list(conn.execute(query, {"r": settings_with().app_role}).scalar_one())
+        finally:
+            engine.dispose()
+
+    try:
+        app_role_defaults(database, settings_with(statement_timeout_ms=1234))
+        assert "statement_timeout=1234" in role_config()
+    finally:
+        app_role_defaults(database, settings_with(statement_timeout_ms=0))
+    assert not [c for c in role_config() if c.startswith("statement_timeout=")]

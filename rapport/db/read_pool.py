@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,10 +48,14 @@ class ReadConnection:
         driver_connection: psycopg.AsyncConnection[Any],
         engine: AsyncEngine,
         authentication: Authentication | None = None,
+        session_timeout_ms: int | None = None,
     ) -> None:
         self.driver_connection = driver_connection
         self.engine = engine
         self.authentication = authentication
+        # The session's own statement_timeout (ms), read when the connection was opened: the database's or the
+        # role's default. None: unknown.
+        self.session_timeout_ms = session_timeout_ms
 
     async def execute(self, *_: Any, **__: Any) -> Any:
         # Only statements with fixed texts run here; anything built per request needs SQLAlchemy.
@@ -66,6 +71,10 @@ class NeedsEngine(AttributeError):
     ``hasattr`` and ``getattr`` with a default keep working on a ``ReadConnection``.)"""
 
 
+# In milliseconds, whatever unit it was set in.
+_SESSION_TIMEOUT = "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'"
+
+
 class ReadPool:
     # A read waits this long at most for a connection, then the request engine answers it: a burst past the
     # pool's size overflows into the engine's pool instead of queueing here.
@@ -77,10 +86,17 @@ class ReadPool:
     def __init__(self, database: Database, settings: Settings, engine: AsyncEngine) -> None:
         self.engine = engine
         role = database.switch_to_role
+        self._session_timeouts: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], int] = (
+            weakref.WeakKeyDictionary()
+        )
 
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
             if role is not None:
                 await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            # A read whose settings are the session's own need not send them (``rapport.read_path``).
+            row = await (await conn.execute(_SESSION_TIMEOUT)).fetchone()
+            if row is not None:
+                self._session_timeouts[conn] = int(row[0])
 
         url = database.app_url.set(drivername="postgresql")
         self.pool = AsyncConnectionPool(
@@ -90,7 +106,7 @@ class ReadPool:
             # Connections are opened as reads need them (up to the size) and kept: no backend per request.
             min_size=0,
             max_size=settings.read_pool_connections,
-            configure=configure if role is not None else None,
+            configure=configure,
             timeout=min(self.WAIT_S, settings.pool_timeout_s),
             name="rapport-reads",
             open=False,
@@ -138,7 +154,7 @@ class ReadPool:
         Raises ``psycopg_pool.PoolTimeout`` when none frees up within ``WAIT_S``."""
         conn = await self.pool.getconn()
         try:
-            yield ReadConnection(conn, self.engine, authentication)
+            yield ReadConnection(conn, self.engine, authentication, self._session_timeouts.get(conn))
         finally:
             await self.pool.putconn(conn)
 
