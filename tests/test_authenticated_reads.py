@@ -54,7 +54,8 @@ async def test_a_polled_summary_is_one_statement(rapport: App, tenant: Tenant) -
         assert await tenant.data(SUMMARY, {"id": ada}) == answer
     assert len(again) == 1
     assert _calls(again) == 1
-    # The request's statement timeout goes ahead of the call, in the same message.
+    # The request's statement timeout goes ahead of the call, in the same message: the test role's sessions start
+    # with none (decision 37: a session that starts with it is sent the call alone, tested below).
     assert again[0].startswith("SELECT set_config('statement_timeout'")
     assert answer["customerSummary"]["name"] == "Ada"
     assert answer["customerSummary"]["orderCount"] == 0
