@@ -5,6 +5,7 @@ tenant per test, so tests never see each other's rows."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -60,6 +61,8 @@ def database(settings: Settings) -> Iterator[Database]:
         yield db
     finally:
         db.close()
+        if not external:
+            shutil.rmtree(data_dir, ignore_errors=True)  # the server deletes its data; the folder was ours
         if external:
             admin = create_engine(
                 external.replace("postgresql://", "postgresql+psycopg://", 1),
