@@ -61,8 +61,6 @@ def database(settings: Settings) -> Iterator[Database]:
         yield db
     finally:
         db.close()
-        if not external:
-            shutil.rmtree(data_dir, ignore_errors=True)  # the server deletes its data; the folder was ours
         if external:
             admin = create_engine(
                 external.replace("postgresql://", "postgresql+psycopg://", 1),
@@ -72,6 +70,8 @@ def database(settings: Settings) -> Iterator[Database]:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)  # the server deletes its data; the folder was ours
 
 
 @dataclass
