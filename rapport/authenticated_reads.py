@@ -20,7 +20,6 @@ import hashlib
 import logging
 import re
 import time
-from collections import namedtuple
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +30,7 @@ from sqlalchemy import Connection, text
 from rapport.auth.tokens import Authenticated, authenticated_row, digest, tenant_of
 from rapport.config import get_settings
 from rapport.db.driver import DriverStatement
+from rapport.db.libpq_call import PreparedCall, row_type
 
 log = logging.getLogger("rapport.db")
 
@@ -78,6 +78,11 @@ class AuthenticatedRead:
         arguments = [f"%({name})s" for name in _AUTH_PARAMETERS] + [f"%({name})s" for name, _ in self.parameters]
         return DriverStatement(f"SELECT * FROM {self.function}({', '.join(arguments)})")
 
+    @cached_property
+    def prepared(self) -> PreparedCall:
+        """``call``, sent prepared through libpq when the session's settings are the request's (decision 38)."""
+        return PreparedCall(self.call.sql)
+
     def arguments(self, token: str, request_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         return {"auth_tenant": tenant_of(token), "auth_hash": digest(token), "auth_request": request_id, **params}
 
@@ -88,7 +93,7 @@ class AuthenticatedRead:
         auth = authenticated_row(*row[: len(_RETURNED)])
         if not row.read_found:
             return auth, None
-        return auth, _row_type(tuple(row._fields[len(_AUTH_COLUMNS) :]))(*row[len(_AUTH_COLUMNS) :])
+        return auth, row_type(tuple(row._fields[len(_AUTH_COLUMNS) :]))(*row[len(_AUTH_COLUMNS) :])
 
     def columns(self, conn: Connection) -> list[tuple[str, str]]:
         """The read's columns and their types, as PostgreSQL describes them now."""
@@ -149,16 +154,6 @@ BEGIN
 END
 $fn$
 """
-
-
-_row_types: dict[tuple[str, ...], type] = {}
-
-
-def _row_type(fields: tuple[str, ...]) -> type:
-    made = _row_types.get(fields)
-    if made is None:
-        made = _row_types[fields] = namedtuple("Row", fields)
-    return made
 
 
 _READS: dict[DriverStatement, AuthenticatedRead] = {}

@@ -116,8 +116,8 @@ class FirstStatementAuthentication:
                 settings = tokens.transaction_settings()
                 try:
                     if _session_settings_hold(conn, settings):
-                        # One statement, prepared by psycopg after five runs (decision 37).
-                        row = await driver.first_sent(conn, read.call, arguments)
+                        # One statement, prepared, through libpq (decisions 37 and 38).
+                        row = await driver.first_prepared(conn, read.prepared, arguments)
                     else:
                         # The request's statement timeout and plan_cache_mode go ahead of it, in the same implicit
                         # transaction: nothing is left set on the connection (safe behind PgBouncer, decision 23).

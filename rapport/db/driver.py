@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
+from rapport.db.libpq_call import PreparedCall
 from rapport.db.read_pool import ReadConnection
 from rapport.db.shielded import RequestConnection
 
@@ -128,6 +129,19 @@ async def first_sent(
     statement goes first in the same message (its parameters among ``params``, bound client-side): without
     BEGIN the two run in one implicit transaction, and only the second one's row is returned."""
     return await _first(conn, statement.sql, params, ahead=ahead.sql if ahead is not None else None)
+
+
+async def first_prepared(conn: ReadConnection, call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
+    """``call``'s first row, run through libpq past psycopg's cursor (``rapport.db.libpq_call``, decision 38); on
+    a connection with anything open or running, through a cursor instead."""
+    driver = conn.driver_connection
+    if not call.ready(driver):
+        return await _first(conn, call.sql, params)
+    conn.engine.sync_engine.dispatch.before_cursor_execute(None, None, call.sql, params, None, False)
+    try:
+        return await call.first(driver, params)
+    except psycopg.Error as exc:
+        raise _raised(exc, call.sql, params, _gone(driver)) from exc
 
 
 async def first_pipelined(

@@ -1,0 +1,179 @@
+"""A prepared statement run through libpq past psycopg's cursor (decision 38): the same rows and the same errors
+as through a cursor, prepared once per connection, prepared again when the server forgot it, and never sent on
+a connection with anything open."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.db import driver
+from rapport.db.database import Database
+from rapport.db.libpq_call import PreparedCall
+from rapport.db.read_pool import ReadConnection
+
+TYPED = (
+    "SELECT %(id)s::uuid AS id, %(n)s::bigint AS n, %(amount)s::numeric AS amount, %(at)s::timestamptz AS at,"
+    " %(day)s::date AS day, %(doc)s::jsonb AS doc, %(name)s::text AS name, %(yes)s::boolean AS yes,"
+    " %(raw)s::bytea AS raw, NULL::text AS nothing"
+)
+VALUES: dict[str, Any] = {
+    "id": uuid.UUID("0d5b7c4e-93a8-4a8e-9ad7-3f1a1c2b3d4e"),
+    "n": 2**40,
+    "amount": Decimal("1234.5600"),
+    "at": datetime(2026, 11, 27, 8, 30, 15, 123456, tzinfo=UTC),
+    "day": date(2026, 2, 28),
+    "doc": psycopg.types.json.Jsonb({"a": [1, "b", None]}),
+    "name": "Zoë \N{EM DASH} 'quoted'",
+    "yes": True,
+    "raw": b"\x00\xff digest",
+}
+
+
+@pytest.fixture
+async def conn(database: Database) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    url = database.owner_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as c:
+        yield c
+
+
+async def _prepared_here(conn: psycopg.AsyncConnection[Any], call: PreparedCall) -> int:
+    cursor = await conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [call.name.decode()])
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_placeholders_are_numbered_in_order_of_first_use() -> None:
+    call = PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int")
+    assert call.names == ("a", "b")
+    assert PreparedCall(call.sql).name == call.name
+    # Named by the text PostgreSQL prepares: the same statement whatever its parameters are called.
+    assert PreparedCall("SELECT %(b)s::int").name == PreparedCall("SELECT %(a)s::int").name
+    assert PreparedCall("SELECT %(a)s::bigint").name != PreparedCall("SELECT %(a)s::int").name
+
+
+async def test_rows_are_read_as_a_cursor_reads_them(conn: psycopg.AsyncConnection[Any]) -> None:
+    row = await PreparedCall(TYPED).first(conn, VALUES)
+    cursor = conn.cursor(row_factory=namedtuple_row)
+    await cursor.execute(TYPED, VALUES)
+    expected = await cursor.fetchone()
+    assert row is not None
+    assert expected is not None
+    assert row == expected
+    assert row._fields == expected._fields
+    assert row.doc == {"a": [1, "b", None]}
+    assert row.raw == b"\x00\xff digest"
+    assert row.nothing is None
+    assert await PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int AS v").first(conn, {"a": 3, "b": 2}) == (9,)
+
+
+async def test_no_row_is_none(conn: psycopg.AsyncConnection[Any]) -> None:
+    assert await PreparedCall("SELECT 1 WHERE %(x)s::int > 1").first(conn, {"x": 0}) is None
+
+
+async def test_prepared_once_per_connection_and_again_when_the_server_forgot_it(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    call = PreparedCall("SELECT %(x)s::bigint * 2 AS twice")
+    assert await _prepared_here(conn, call) == 0
+    # psycopg dumps small ints as smallint: the statement's parameter stays the bigint it stands for.
+    for x in (0, 1, 2**40, "7"):
+        assert await call.first(conn, {"x": x}) == (2 * int(x),)
+    assert await _prepared_here(conn, call) == 1
+    await conn.execute("DEALLOCATE ALL")  # what psycopg sends after it sees a ROLLBACK
+    assert await call.first(conn, {"x": 21}) == (42,)
+    assert await _prepared_here(conn, call) == 1
+
+
+async def test_a_name_prepared_before_this_process_knew_the_connection(conn: psycopg.AsyncConnection[Any]) -> None:
+    call = PreparedCall("SELECT %(x)s::int + 1 AS next")
+    await conn.execute(f"PREPARE {call.name.decode()} AS SELECT $1::int + 1 AS next")
+    assert await call.first(conn, {"x": 1}) == (2,)
+    assert await _prepared_here(conn, call) == 1
+
+
+async def test_errors_are_psycopgs_and_leave_the_connection_usable(conn: psycopg.AsyncConnection[Any]) -> None:
+    call = PreparedCall("SELECT 10 / %(n)s::int AS q")
+    with pytest.raises(errors.DivisionByZero) as raised:
+        await call.first(conn, {"n": 0})
+    assert raised.value.sqlstate == "22012"
+    assert raised.value.diag.message_primary == "division by zero"
+    assert conn.pgconn.transaction_status == TransactionStatus.IDLE
+    assert await call.first(conn, {"n": 5}) == (2,)
+    with pytest.raises(errors.UndefinedFunction):
+        await PreparedCall("SELECT rapport_no_such_function(%(n)s::int)").first(conn, {"n": 1})
+    assert await call.first(conn, {"n": 2}) == (5,)
+
+
+async def test_the_sessions_statement_timeout_holds(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("SET statement_timeout = 50")
+    with pytest.raises(errors.QueryCanceled):
+        await PreparedCall("SELECT pg_sleep(%(s)s::float8)").first(conn, {"s": 2})
+    assert conn.pgconn.transaction_status == TransactionStatus.IDLE
+
+
+async def test_a_lost_connection_raises_and_is_broken(
+    conn: psycopg.AsyncConnection[Any], owner_engine: AsyncEngine
+) -> None:
+    call = PreparedCall("SELECT %(x)s::int AS x")
+    assert await call.first(conn, {"x": 1}) == (1,)
+    async with owner_engine.begin() as owner:
+        await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.info.backend_pid})
+    with pytest.raises(psycopg.OperationalError):
+        await call.first(conn, {"x": 2})
+    assert conn.broken
+
+
+async def test_a_cancelled_call_leaves_its_connection_busy_for_the_pool_to_drop(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    task = asyncio.ensure_future(PreparedCall("SELECT pg_sleep(%(s)s::float8)").first(conn, {"s": 5}))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # psycopg_pool closes a connection returned while a statement runs on it; nothing waits on its socket.
+    assert conn.pgconn.transaction_status == TransactionStatus.ACTIVE
+    await conn.close()
+
+
+async def test_the_driver_sends_it_only_on_an_idle_connection_and_listeners_see_it(
+    conn: psycopg.AsyncConnection[Any], app_role_engine: AsyncEngine
+) -> None:
+    call = PreparedCall("SELECT %(x)s::int + 1 AS next")
+    read = ReadConnection(conn, app_role_engine)
+    seen: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(app_role_engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        assert await driver.first_prepared(read, call, {"x": 1}) == (2,)
+        assert await _prepared_here(conn, call) == 1
+        seen.clear()
+        await conn.execute("BEGIN")
+        assert await driver.first_prepared(read, call, {"x": 2}) == (3,)  # through a cursor, in the transaction
+        assert conn.pgconn.transaction_status == TransactionStatus.INTRANS
+        await conn.execute("ROLLBACK")
+        with pytest.raises(DBAPIError) as raised:
+            await driver.first_prepared(read, call, {"x": "not a number"})
+        assert isinstance(raised.value.orig, errors.InvalidTextRepresentation)
+        assert not raised.value.connection_invalidated
+    finally:
+        event.remove(app_role_engine.sync_engine, "before_cursor_execute", capture)
+    assert seen == [call.sql, call.sql]
