@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.db import driver
+from rapport.db import driver, libpq_call
 from rapport.db.database import Database
 from rapport.db.libpq_call import PreparedCall
 from rapport.db.read_pool import ReadConnection
@@ -51,23 +51,32 @@ async def conn(database: Database) -> AsyncIterator[psycopg.AsyncConnection[Any]
 
 
 async def _prepared_here(conn: psycopg.AsyncConnection[Any], call: PreparedCall) -> int:
-    cursor = await conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [call.name.decode()])
+    """How many prepared statements of ``call``'s text the connection has (one per set of parameter types)."""
+    cursor = await conn.execute(
+        "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'rapport!_%%' ESCAPE '!' AND statement = %s",
+        [call.text.decode()],
+    )
     row = await cursor.fetchone()
     assert row is not None
     return int(row[0])
 
 
 def test_placeholders_are_numbered_in_order_of_first_use() -> None:
-    call = PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int")
+    call = PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int, '100%%'")
     assert call.names == ("a", "b")
-    assert PreparedCall(call.sql).name == call.name
-    # Named by the text PostgreSQL prepares: the same statement whatever its parameters are called.
-    assert PreparedCall("SELECT %(b)s::int").name == PreparedCall("SELECT %(a)s::int").name
-    assert PreparedCall("SELECT %(a)s::bigint").name != PreparedCall("SELECT %(a)s::int").name
+    assert call.text == b"SELECT $1::int + $2::int * $1::int, '100%'"
+    # Named by the text PostgreSQL prepares and the parameters' types, as psycopg keys its own.
+    assert PreparedCall("SELECT %(b)s::int").prepared_name((23,)) == PreparedCall("SELECT %(a)s::int").prepared_name(
+        (23,)
+    )
+    assert call.prepared_name((23, 23)) != call.prepared_name((21, 23))
+    assert PreparedCall("SELECT %(a)s::bigint").prepared_name((23,)) != PreparedCall("SELECT %(a)s::int").prepared_name(
+        (23,)
+    )
 
 
 async def test_rows_are_read_as_a_cursor_reads_them(conn: psycopg.AsyncConnection[Any]) -> None:
-    row = await PreparedCall(TYPED).first(conn, VALUES)
+    row = await libpq_call.first(conn, PreparedCall(TYPED), VALUES)
     cursor = conn.cursor(row_factory=namedtuple_row)
     await cursor.execute(TYPED, VALUES)
     expected = await cursor.fetchone()
@@ -78,11 +87,13 @@ async def test_rows_are_read_as_a_cursor_reads_them(conn: psycopg.AsyncConnectio
     assert row.doc == {"a": [1, "b", None]}
     assert row.raw == b"\x00\xff digest"
     assert row.nothing is None
-    assert await PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int AS v").first(conn, {"a": 3, "b": 2}) == (9,)
+    assert await libpq_call.first(
+        conn, PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int AS v"), {"a": 3, "b": 2}
+    ) == (9,)
 
 
 async def test_no_row_is_none(conn: psycopg.AsyncConnection[Any]) -> None:
-    assert await PreparedCall("SELECT 1 WHERE %(x)s::int > 1").first(conn, {"x": 0}) is None
+    assert await libpq_call.first(conn, PreparedCall("SELECT 1 WHERE %(x)s::int > 1"), {"x": 0}) is None
 
 
 async def test_prepared_once_per_connection_and_again_when_the_server_forgot_it(
@@ -90,39 +101,85 @@ async def test_prepared_once_per_connection_and_again_when_the_server_forgot_it(
 ) -> None:
     call = PreparedCall("SELECT %(x)s::bigint * 2 AS twice")
     assert await _prepared_here(conn, call) == 0
-    # psycopg dumps small ints as smallint: the statement's parameter stays the bigint it stands for.
-    for x in (0, 1, 2**40, "7"):
-        assert await call.first(conn, {"x": x}) == (2 * int(x),)
+    for x in (1, 2, 3):
+        assert await libpq_call.first(conn, call, {"x": x}) == (2 * x,)
     assert await _prepared_here(conn, call) == 1
+    # psycopg dumps small ints as smallint and large ones as bigint: one statement per types, as psycopg's own.
+    assert await libpq_call.first(conn, call, {"x": 2**40}) == (2**41,)
+    assert await _prepared_here(conn, call) == 2
     await conn.execute("DEALLOCATE ALL")  # what psycopg sends after it sees a ROLLBACK
-    assert await call.first(conn, {"x": 21}) == (42,)
+    assert await libpq_call.first(conn, call, {"x": 21}) == (42,)
     assert await _prepared_here(conn, call) == 1
 
 
-async def test_a_name_prepared_before_this_process_knew_the_connection(conn: psycopg.AsyncConnection[Any]) -> None:
+async def test_a_statement_the_server_has_under_the_name_is_closed_and_prepared_again(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
     call = PreparedCall("SELECT %(x)s::int + 1 AS next")
-    await conn.execute(f"PREPARE {call.name.decode()} AS SELECT $1::int + 1 AS next")
-    assert await call.first(conn, {"x": 1}) == (2,)
+    assert await libpq_call.first(conn, call, {"x": 1}) == (2,)
+    (name,) = call._prepared_names.values()
+    await conn.execute("DEALLOCATE ALL")
+    await conn.execute(f"PREPARE {name.decode()} AS SELECT $1::int - 1 AS next")  # anything under that name
+    libpq_call._sessions[conn].prepared.clear()
+    assert await libpq_call.first(conn, call, {"x": 1}) == (2,)
     assert await _prepared_here(conn, call) == 1
+
+
+async def test_at_most_so_many_statements_stay_prepared_on_a_connection(
+    conn: psycopg.AsyncConnection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(libpq_call._Session, "MAX_PREPARED", 3)
+    calls = [PreparedCall(f"SELECT %(x)s::int + {n} AS v") for n in range(5)]
+    for n, call in enumerate(calls):
+        assert await libpq_call.first(conn, call, {"x": 1}) == (1 + n,)
+    assert [await _prepared_here(conn, call) for call in calls] == [0, 0, 1, 1, 1]
+    assert await libpq_call.first(conn, calls[0], {"x": 2}) == (2,)  # prepared again, pushing out the oldest
+    assert [await _prepared_here(conn, call) for call in calls] == [1, 0, 0, 1, 1]
+
+
+async def test_statements_in_one_pipeline_share_one_transaction(conn: psycopg.AsyncConnection[Any]) -> None:
+    setting = PreparedCall("SELECT set_config('rapport.probe', %(v)s, true) AS set")
+    reading = PreparedCall("SELECT current_setting('rapport.probe', true) AS seen, %(x)s::int AS x")
+    assert await libpq_call.pipelined(conn, [(setting, {"v": "here"}), (reading, {"x": 7})]) == [("here",), ("here", 7)]
+    # Transaction-local: gone once the pipeline's Sync ended its transaction.
+    assert await libpq_call.first(conn, reading, {"x": 8}) in (("", 8), (None, 8))
+    assert conn.pgconn.transaction_status == TransactionStatus.IDLE
+
+
+async def test_a_failure_in_a_pipeline_raises_the_first_error_and_undoes_it_all(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    await conn.execute("CREATE TEMPORARY TABLE probe (n int)")
+    writing = PreparedCall("INSERT INTO probe VALUES (%(n)s::int) RETURNING n")
+    dividing = PreparedCall("SELECT 1 / %(d)s::int AS q")
+    with pytest.raises(errors.DivisionByZero):
+        await libpq_call.pipelined(conn, [(writing, {"n": 1}), (dividing, {"d": 0})])
+    with pytest.raises(errors.UndefinedFunction):  # a statement that cannot be prepared, first: the rest is skipped
+        await libpq_call.pipelined(
+            conn, [(PreparedCall("SELECT rapport_nothing(%(n)s::int)"), {"n": 1}), (writing, {"n": 2})]
+        )
+    assert await libpq_call.pipelined(conn, [(writing, {"n": 3}), (dividing, {"d": 1})]) == [(3,), (1,)]
+    cursor = await conn.execute("SELECT array_agg(n) FROM probe")
+    assert await cursor.fetchone() == ([3],)
 
 
 async def test_errors_are_psycopgs_and_leave_the_connection_usable(conn: psycopg.AsyncConnection[Any]) -> None:
     call = PreparedCall("SELECT 10 / %(n)s::int AS q")
     with pytest.raises(errors.DivisionByZero) as raised:
-        await call.first(conn, {"n": 0})
+        await libpq_call.first(conn, call, {"n": 0})
     assert raised.value.sqlstate == "22012"
     assert raised.value.diag.message_primary == "division by zero"
     assert conn.pgconn.transaction_status == TransactionStatus.IDLE
-    assert await call.first(conn, {"n": 5}) == (2,)
+    assert await libpq_call.first(conn, call, {"n": 5}) == (2,)
     with pytest.raises(errors.UndefinedFunction):
-        await PreparedCall("SELECT rapport_no_such_function(%(n)s::int)").first(conn, {"n": 1})
-    assert await call.first(conn, {"n": 2}) == (5,)
+        await libpq_call.first(conn, PreparedCall("SELECT rapport_no_such_function(%(n)s::int)"), {"n": 1})
+    assert await libpq_call.first(conn, call, {"n": 2}) == (5,)
 
 
 async def test_the_sessions_statement_timeout_holds(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.execute("SET statement_timeout = 50")
     with pytest.raises(errors.QueryCanceled):
-        await PreparedCall("SELECT pg_sleep(%(s)s::float8)").first(conn, {"s": 2})
+        await libpq_call.first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 2})
     assert conn.pgconn.transaction_status == TransactionStatus.IDLE
 
 
@@ -130,18 +187,18 @@ async def test_a_lost_connection_raises_and_is_broken(
     conn: psycopg.AsyncConnection[Any], owner_engine: AsyncEngine
 ) -> None:
     call = PreparedCall("SELECT %(x)s::int AS x")
-    assert await call.first(conn, {"x": 1}) == (1,)
+    assert await libpq_call.first(conn, call, {"x": 1}) == (1,)
     async with owner_engine.begin() as owner:
         await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.info.backend_pid})
     with pytest.raises(psycopg.OperationalError):
-        await call.first(conn, {"x": 2})
+        await libpq_call.first(conn, call, {"x": 2})
     assert conn.broken
 
 
 async def test_a_cancelled_call_leaves_its_connection_busy_for_the_pool_to_drop(
     conn: psycopg.AsyncConnection[Any],
 ) -> None:
-    task = asyncio.ensure_future(PreparedCall("SELECT pg_sleep(%(s)s::float8)").first(conn, {"s": 5}))
+    task = asyncio.ensure_future(libpq_call.first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 5}))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

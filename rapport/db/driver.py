@@ -14,6 +14,7 @@ cancelled half-way, like any other.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
+from rapport.db import libpq_call
 from rapport.db.libpq_call import PreparedCall
 from rapport.db.read_pool import ReadConnection
 from rapport.db.shielded import RequestConnection
@@ -135,13 +137,18 @@ async def first_prepared(conn: ReadConnection, call: PreparedCall, params: Mappi
     """``call``'s first row, run through libpq past psycopg's cursor (``rapport.db.libpq_call``, decision 38); on
     a connection with anything open or running, through a cursor instead."""
     driver = conn.driver_connection
-    if not call.ready(driver):
+    if not libpq_call.ready(driver):
         return await _first(conn, call.sql, params)
     conn.engine.sync_engine.dispatch.before_cursor_execute(None, None, call.sql, params, None, False)
     try:
-        return await call.first(driver, params)
+        return await libpq_call.first(driver, call, params)
     except psycopg.Error as exc:
         raise _raised(exc, call.sql, params, _gone(driver)) from exc
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_call(sql: str) -> PreparedCall:
+    return PreparedCall(sql)
 
 
 async def first_pipelined(
@@ -154,9 +161,19 @@ async def first_pipelined(
     """The first rows of ``ahead`` and of ``statement``, sent together in pipeline mode: one round trip, and one
     transaction without BEGIN or COMMIT (the extended protocol's, which lasts until the Sync sent after both),
     so what ``ahead`` sets with ``set_config(..., true)`` holds for ``statement`` and is gone after it. Both
-    keep server-side parameters and prepared statements (decision 35)."""
+    are prepared statements, sent through libpq (decision 38); on a connection with anything open or running,
+    through psycopg's pipeline instead."""
     driver = conn.driver_connection
     dispatch = conn.engine.sync_engine.dispatch
+    if libpq_call.ready(driver):
+        calls = ((_prepared_call(ahead.sql), ahead_params), (_prepared_call(statement.sql), params))
+        for call, values in calls:
+            dispatch.before_cursor_execute(None, None, call.sql, values, None, False)
+        try:
+            first_row, row = await libpq_call.pipelined(driver, calls)
+        except psycopg.Error as exc:
+            raise _raised(exc, statement.sql, params, _gone(driver)) from exc
+        return first_row, row
     cursors = [driver.cursor(row_factory=namedtuple_row) for _ in range(2)]
     sent = ((ahead.sql, ahead_params), (statement.sql, params))
     try:

@@ -1,14 +1,19 @@
-"""One prepared statement run through libpq itself, past psycopg's cursor (decision 38).
+"""Prepared statements run through libpq itself, past psycopg's cursors (decision 38).
 
-The polled summary is one statement on a read-pool connection (decisions 31, 32 and 37). Through a psycopg
-cursor that statement cost 70 to 95 µs of CPU per call: the cursor, its query conversion, the prepared-statement
-bookkeeping and the generator that waits for the answer. Sent with ``PGconn.send_query_prepared`` and waited
-for on the event loop, it costs about 30 µs. Values are still dumped and loaded by psycopg's adapters (its
-``Transformer``, in C), so they come back exactly as through a cursor.
+A read on the read pool sends one statement (the polled summary, decisions 32 and 37) or two in a pipeline
+(authentication and the read, decision 35). Through psycopg's cursors the summary's call cost 70 to 95 µs of CPU
+(the cursor, converting the query, the prepared-statement bookkeeping, the generator that waits for the answer),
+and the pipeline of two about half of a list50 request's CPU (psycopg's pipeline waits on the socket six times
+and processes results in Python). Here the statements go out with libpq's own pipeline calls on the connection's
+``PGconn`` (psycopg's documented libpq wrapper), in one write, and the results are read in one pass as the
+socket turns readable on the event loop.
 
-The statement is prepared under a name of its own on each connection the first time it runs there. If the
-server no longer knows the name (psycopg deallocates every prepared statement when it sees a ROLLBACK), it is
-prepared again once.
+Values are still dumped and loaded by psycopg's adapters (one ``Transformer`` kept per connection), with the
+types and formats a cursor would send, so rows come back exactly as a cursor reads them, and errors are
+psycopg's own. Each statement is prepared on a connection the first time it runs there (the Parse goes in the
+same pipeline), under a name made of its text and its parameters' types, as psycopg keys its own; a connection
+keeps at most ``_Session.MAX_PREPARED`` of them, the least recently used closed in a later pipeline. A name the
+server forgot (psycopg deallocates everything when it sees a ROLLBACK) is prepared again once.
 """
 
 from __future__ import annotations
@@ -17,26 +22,30 @@ import asyncio
 import hashlib
 import re
 import weakref
-from collections import namedtuple
-from collections.abc import Mapping
-from typing import Any
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import psycopg
-from psycopg import errors, pq
+from psycopg import abc, errors, pq
 from psycopg.adapt import PyFormat, Transformer
 
-
-class _Session:
-    """What this process keeps per connection: the names it prepared there, and a ``Transformer`` that keeps the
-    adapters it looked up (a new one per call looked them up for every column)."""
-
-    def __init__(self, driver: psycopg.AsyncConnection[Any]) -> None:
-        self.prepared: set[bytes] = set()
-        self.transformer = Transformer(driver)
-
-
-_sessions: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], _Session] = weakref.WeakKeyDictionary()
 _row_types: dict[tuple[str, ...], Any] = {}
+_CLOSE_PREPARED = pq.version() >= 170000  # protocol-level Close of a statement (else DEALLOCATE)
+OK, ROWS, FAILED, SYNC = (
+    pq.ExecStatus.COMMAND_OK,
+    pq.ExecStatus.TUPLES_OK,
+    pq.ExecStatus.FATAL_ERROR,
+    pq.ExecStatus.PIPELINE_SYNC,
+)
+
+
+def row_type(fields: tuple[str, ...]) -> Any:
+    """A named tuple for rows of these columns, made once."""
+    made = _row_types.get(fields)
+    if made is None:
+        made = _row_types[fields] = namedtuple("Row", fields)
+    return made
 
 
 class PreparedCall:
@@ -48,101 +57,161 @@ class PreparedCall:
         names: list[str] = []
 
         def numbered(match: re.Match[str]) -> str:
-            if match.group(1) not in names:
-                names.append(match.group(1))
-            return f"${names.index(match.group(1)) + 1}"
+            name = match.group(1)
+            if name is None:
+                return "%"  # ``%%``, a literal ``%`` to psycopg
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
 
-        self._sql = re.sub(r"%\((\w+)\)s", numbered, sql).encode()
+        self.text = re.sub(r"%%|%\((\w+)\)s", numbered, sql).encode()
         self.names = tuple(names)
-        self.name = b"rapport_" + hashlib.blake2b(self._sql, digest_size=8).hexdigest().encode()
-        # Sent as text and prepared without types: PostgreSQL types each parameter from where it stands, once for
-        # every call, whatever Python type (or size of int) a later call's value has.
-        self._formats = [PyFormat.TEXT] * len(names)
+        self._formats = [PyFormat.AUTO] * len(names)
+        self._prepared_names: dict[tuple[int, ...], bytes] = {}
         # The row type for its columns (the statement's, so they are always the same), with their number.
         self._row: tuple[int, Any] = (-1, None)
 
-    def ready(self, driver: psycopg.AsyncConnection[Any]) -> bool:
-        """Whether it can go now: the connection is open and nothing is running or open on it."""
-        pgconn = driver.pgconn
-        return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
+    def prepared_name(self, types: tuple[int, ...]) -> bytes:
+        name = self._prepared_names.get(types)
+        if name is None:
+            digest = hashlib.blake2b(self.text + repr(types).encode(), digest_size=8).hexdigest()
+            name = self._prepared_names[types] = b"rapport_" + digest.encode()
+        return name
 
-    async def first(self, driver: psycopg.AsyncConnection[Any], params: Mapping[str, Any]) -> Any | None:
-        """Its first row (a named tuple), or None. Raises psycopg's errors, as a cursor would."""
-        session = _sessions.get(driver)
-        if session is None:
-            session = _sessions[driver] = _Session(driver)
-        transformer = session.transformer
-        values = transformer.dump_sequence([params[name] for name in self.names], self._formats)
-        if self.name not in session.prepared:
-            await self._prepare(driver)
-            session.prepared.add(self.name)
-        result = await self._run(driver, values)
-        if _failed_with(result, errors.InvalidSqlStatementName):
-            await self._prepare(driver)
-            result = await self._run(driver, values)
-        _check(result, driver)
-        if result.ntuples == 0:
+    def row(self, result: pq.abc.PGresult, transformer: abc.Transformer) -> Any | None:
+        """The result's first row as a named tuple, or None."""
+        if result.status != ROWS or result.ntuples == 0:
             return None
-        transformer.set_pgresult(result)
-        return transformer.load_row(0, self._row_type(result)._make)
-
-    def _row_type(self, result: pq.abc.PGresult) -> Any:
         count, made = self._row
         if count != result.nfields:
             made = row_type(tuple((result.fname(i) or b"").decode() for i in range(result.nfields)))
             self._row = (result.nfields, made)
-        return made
-
-    async def _prepare(self, driver: psycopg.AsyncConnection[Any]) -> None:
-        driver.pgconn.send_prepare(self.name, self._sql)
-        result = await _result(driver)
-        if _failed_with(result, errors.DuplicatePreparedStatement):
-            return  # prepared here before this process knew of the connection
-        _check(result, driver)
-
-    async def _run(self, driver: psycopg.AsyncConnection[Any], values: Any) -> pq.abc.PGresult:
-        driver.pgconn.send_query_prepared(self.name, values)
-        return await _result(driver)
+        transformer.set_pgresult(result)
+        return transformer.load_row(0, made._make)
 
 
-def _failed_with(result: pq.abc.PGresult, error: type[psycopg.Error]) -> bool:
-    if result.status != pq.ExecStatus.FATAL_ERROR:
-        return False
-    state = result.error_field(pq.DiagnosticField.SQLSTATE)
-    return state is not None and state.decode() == error.sqlstate
+def ready(driver: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether statements can go now: the connection is open and nothing is running or open on it."""
+    pgconn = driver.pgconn
+    return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
 
 
-def _check(result: pq.abc.PGresult, driver: psycopg.AsyncConnection[Any]) -> None:
-    if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
-        raise errors.error_from_result(result, encoding=driver.info.encoding)
+async def first(driver: psycopg.AsyncConnection[Any], call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
+    """``call``'s first row, or None. Raises psycopg's errors, as a cursor would."""
+    return (await pipelined(driver, ((call, params),)))[0]
 
 
-def row_type(fields: tuple[str, ...]) -> Any:
-    """A named tuple for rows of these columns, made once."""
-    made = _row_types.get(fields)
-    if made is None:
-        made = _row_types[fields] = namedtuple("Row", fields)
-    return made
+async def pipelined(
+    driver: psycopg.AsyncConnection[Any], calls: Sequence[tuple[PreparedCall, Mapping[str, Any]]]
+) -> list[Any | None]:
+    """The first row of each call (None: no row), all sent in one pipeline: one round trip, and one implicit
+    transaction, which the Sync after them ends. Raises the first error, once every result is in."""
+    session = _sessions.get(driver)
+    if session is None:
+        session = _sessions[driver] = _Session(driver)
+    transformer = session.transformer
+    sent: list[_Sent] = []
+    for call, params in calls:
+        values = transformer.dump_sequence([params[name] for name in call.names], call._formats)
+        types = tuple(transformer.types or ())
+        sent.append(_Sent(call, call.prepared_name(types), values, types, transformer.formats or ()))
+    try:
+        results = await _exchange(driver, session, sent)
+    except (errors.InvalidSqlStatementName, errors.DuplicatePreparedStatement):
+        # The server's prepared statements are not what this process knew (psycopg deallocates them all when it
+        # sees a ROLLBACK): close and prepare these again, once.
+        session.prepared.clear()
+        results = await _exchange(driver, session, sent, again=True)
+    return [item.call.row(result, transformer) for item, result in zip(sent, results, strict=True)]
 
 
-async def _result(driver: psycopg.AsyncConnection[Any]) -> pq.abc.PGresult:
-    """The one result of what was just sent, waiting on the event loop for the socket. A broken connection
-    raises ``psycopg.OperationalError``."""
+class _Sent(NamedTuple):
+    call: PreparedCall
+    name: bytes
+    values: Sequence[Any]
+    types: tuple[int, ...]
+    formats: Sequence[int]
+
+
+class _Session:
+    """What this process keeps per connection: the statements it prepared there (most recently used last), and
+    a ``Transformer`` that keeps the adapters it looked up (a new one per call looked them up every time)."""
+
+    MAX_PREPARED = 100  # psycopg's own default
+
+    def __init__(self, driver: psycopg.AsyncConnection[Any]) -> None:
+        self.prepared: OrderedDict[bytes, None] = OrderedDict()
+        self.transformer: abc.Transformer = Transformer(driver)
+
+
+_sessions: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], _Session] = weakref.WeakKeyDictionary()
+
+
+async def _exchange(
+    driver: psycopg.AsyncConnection[Any], session: _Session, sent: list[_Sent], again: bool = False
+) -> list[Any]:
+    """Send the calls in one pipeline, with the Parse of those not prepared on this connection and the Close of
+    those they push out (``again``: and of those it prepares, in case the server has them); return each call's
+    result."""
+    pgconn = driver.pgconn
+    prepared = session.prepared
+    parsing: dict[bytes, _Sent] = {}
+    for item in sent:
+        if item.name in prepared:
+            prepared.move_to_end(item.name)
+        elif item.name not in parsing:
+            parsing[item.name] = item
+            prepared[item.name] = None
+    closing = [prepared.popitem(last=False)[0] for _ in range(len(prepared) - _Session.MAX_PREPARED)]
+    if again and _CLOSE_PREPARED:  # closing a statement the server does not have is no error
+        closing.extend(parsing)
+    try:
+        pgconn.enter_pipeline_mode()
+        for name in closing:
+            if _CLOSE_PREPARED:
+                pgconn.send_close_prepared(name)
+            else:
+                pgconn.send_query_params(b"DEALLOCATE " + name, None)
+        for name, item in parsing.items():
+            pgconn.send_prepare(name, item.call.text, param_types=item.types)
+        for item in sent:
+            pgconn.send_query_prepared(item.name, item.values, param_formats=item.formats)
+        pgconn.pipeline_sync()
+        results = await _results(driver)
+        pgconn.exit_pipeline_mode()
+    except BaseException:
+        # Statements may still run or results wait unread: the connection is not reused (``psycopg_pool`` drops
+        # a connection returned busy), and what was being prepared is not known to be.
+        for name in parsing:
+            prepared.pop(name, None)
+        raise
+    failed = next((result for result in results if result.status == FAILED), None)
+    if failed is not None:
+        for name, result in zip(parsing, results[len(closing) :], strict=False):
+            if result.status != OK:
+                prepared.pop(name, None)
+        raise errors.error_from_result(failed, encoding=driver.info.encoding)
+    return results[len(closing) + len(parsing) : -1]
+
+
+async def _results(driver: psycopg.AsyncConnection[Any]) -> list[Any]:
+    """Every result up to and with the pipeline's Sync, waiting on the event loop for the socket. A broken
+    connection raises ``psycopg.OperationalError``."""
     pgconn = driver.pgconn
     loop = asyncio.get_running_loop()
     fd = pgconn.socket
     while pgconn.flush():
         await _ready(loop, fd, write=True)
-    results: list[pq.abc.PGresult] = []
+    results: list[Any] = []
     while True:
         pgconn.consume_input()
         while not pgconn.is_busy():
             result = pgconn.get_result()
             if result is None:
-                if not results:
-                    raise psycopg.OperationalError("no result from the server")
-                return results[-1]
+                continue  # the end of one statement's results
             results.append(result)
+            if result.status == SYNC:
+                return results
         await _ready(loop, fd)
 
 
