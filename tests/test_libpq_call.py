@@ -234,3 +234,26 @@ async def test_the_driver_sends_it_only_on_an_idle_connection_and_listeners_see_
     finally:
         event.remove(app_role_engine.sync_engine, "before_cursor_execute", capture)
     assert seen == [call.sql, call.sql]
+
+
+@pytest.mark.parametrize("prepare", [True, False])
+async def test_a_pipeline_inside_a_transaction_can_end_its_abort(
+    conn: psycopg.AsyncConnection[Any], prepare: bool
+) -> None:
+    """Each statement is parsed right before it runs: in an aborted transaction only ROLLBACK TO may be, and
+    what follows it only once it has run."""
+    begin = PreparedCall("BEGIN")
+    mark = PreparedCall("SAVEPOINT probe_mark")
+    await libpq_call.pipelined(conn, [(begin, {}), (mark, {})], prepare=prepare)
+    assert conn.pgconn.transaction_status == TransactionStatus.INTRANS  # the Sync does not end a BEGIN
+    with pytest.raises(errors.DivisionByZero):
+        await libpq_call.first(conn, PreparedCall("SELECT 1 / %(d)s::int AS q"), {"d": 0})
+    assert conn.pgconn.transaction_status == TransactionStatus.INERROR
+    back = PreparedCall("ROLLBACK TO SAVEPOINT probe_mark")
+    after = PreparedCall(f"SELECT %(x)s::int AS x, {int(prepare)} AS prepared")
+    assert await libpq_call.pipelined(conn, [(back, {}), (after, {"x": 5})], prepare=prepare) == [
+        None,
+        (5, int(prepare)),
+    ]
+    assert conn.pgconn.transaction_status == TransactionStatus.INTRANS
+    await conn.execute("ROLLBACK")

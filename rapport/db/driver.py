@@ -319,6 +319,22 @@ async def _send(
     begin = begin and driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
     if begin:
         ahead = "BEGIN"
+    if ahead is not None and libpq_call.ready(driver, in_transaction=True):
+        # Two statements in one pipeline through libpq, unnamed (parsed each time, as in one simple-protocol
+        # message; decision 38). A single statement keeps psycopg's cursor, which prepares it after five runs.
+        sent = f"{ahead}; {sql}"
+        dispatch.before_cursor_execute(sync, None, sent, params, None, False)
+        calls = [(_prepared_call(ahead), params), (_prepared_call(sql), params)]
+        try:
+            rows = await libpq_call.pipelined(driver, calls, prepare=False)
+            if begin and driver.info.transaction_status != TransactionStatus.INTRANS:
+                raise psycopg.InternalError("BEGIN did not start a transaction")
+        except psycopg.Error as exc:
+            gone = _gone(driver)
+            if gone and lost is not None:
+                await lost(exc)
+            raise _raised(exc, sent, params, gone) from exc
+        return rows[-1]
     if ahead is not None:
         # Two statements in one simple-protocol message: values bound client-side.
         cursor: psycopg.AsyncCursor[Any] = psycopg.AsyncClientCursor(driver, row_factory=namedtuple_row)

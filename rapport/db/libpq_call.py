@@ -49,8 +49,8 @@ def row_type(fields: tuple[str, ...]) -> Any:
 
 
 class PreparedCall:
-    """A statement with psycopg's ``%(name)s`` placeholders (``sql``, as a cursor takes it), sent prepared
-    with ``$n`` parameters in their place."""
+    """A statement with psycopg's ``%(name)s`` placeholders (``sql``, as a cursor takes it), sent with ``$n``
+    parameters in their place: prepared under a name of its own, or unnamed (``pipelined``)."""
 
     def __init__(self, sql: str) -> None:
         self.sql = sql
@@ -90,10 +90,17 @@ class PreparedCall:
         return transformer.load_row(0, made._make)
 
 
-def ready(driver: psycopg.AsyncConnection[Any]) -> bool:
-    """Whether statements can go now: the connection is open and nothing is running or open on it."""
+def ready(driver: psycopg.AsyncConnection[Any], *, in_transaction: bool = False) -> bool:
+    """Whether statements can go now: the connection is open, nothing runs on it, and no transaction is open on
+    it (``in_transaction``: or one is, aborted or not)."""
     pgconn = driver.pgconn
-    return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
+    if pgconn.status != pq.ConnStatus.OK:
+        return False
+    status = pgconn.transaction_status
+    return status == pq.TransactionStatus.IDLE or (in_transaction and status in _IN_TRANSACTION)
+
+
+_IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
 
 
 async def first(driver: psycopg.AsyncConnection[Any], call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
@@ -102,10 +109,16 @@ async def first(driver: psycopg.AsyncConnection[Any], call: PreparedCall, params
 
 
 async def pipelined(
-    driver: psycopg.AsyncConnection[Any], calls: Sequence[tuple[PreparedCall, Mapping[str, Any]]]
+    driver: psycopg.AsyncConnection[Any],
+    calls: Sequence[tuple[PreparedCall, Mapping[str, Any]]],
+    *,
+    prepare: bool = True,
 ) -> list[Any | None]:
-    """The first row of each call (None: no row), all sent in one pipeline: one round trip, and one implicit
-    transaction, which the Sync after them ends. Raises the first error, once every result is in."""
+    """The first row of each call (None: no row), all sent in one pipeline: one round trip, and (outside a
+    transaction block) one implicit transaction, which the Sync after them ends. Raises the first error, once
+    every result is in. Without ``prepare`` each statement is parsed where it runs (unnamed), as for statements
+    inside a transaction: there a name the server forgot could not be prepared again, the transaction being
+    aborted by then."""
     session = _sessions.get(driver)
     if session is None:
         session = _sessions[driver] = _Session(driver)
@@ -114,10 +127,13 @@ async def pipelined(
     for call, params in calls:
         values = transformer.dump_sequence([params[name] for name in call.names], call._formats)
         types = tuple(transformer.types or ())
-        sent.append(_Sent(call, call.prepared_name(types), values, types, transformer.formats or ()))
+        name = call.prepared_name(types) if prepare else b""
+        sent.append(_Sent(call, name, values, types, transformer.formats or ()))
     try:
         results = await _exchange(driver, session, sent)
     except (errors.InvalidSqlStatementName, errors.DuplicatePreparedStatement):
+        if not prepare:
+            raise
         # The server's prepared statements are not what this process knew (psycopg deallocates them all when it
         # sees a ROLLBACK): close and prepare these again, once.
         session.prepared.clear()
@@ -150,21 +166,26 @@ _sessions: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], _Session] = w
 async def _exchange(
     driver: psycopg.AsyncConnection[Any], session: _Session, sent: list[_Sent], again: bool = False
 ) -> list[Any]:
-    """Send the calls in one pipeline, with the Parse of those not prepared on this connection and the Close of
-    those they push out (``again``: and of those it prepares, in case the server has them); return each call's
-    result."""
+    """Send the calls in one pipeline, each after its Parse if it is not prepared on this connection (or unnamed),
+    after the Close of statements they push out (``again``: and of those they prepare, in case the server has
+    them); return each call's result."""
     pgconn = driver.pgconn
     prepared = session.prepared
-    parsing: dict[bytes, _Sent] = {}
+    parsing: set[bytes] = set()
     for item in sent:
+        if not item.name:
+            continue
         if item.name in prepared:
             prepared.move_to_end(item.name)
         elif item.name not in parsing:
-            parsing[item.name] = item
+            parsing.add(item.name)
             prepared[item.name] = None
+    new = frozenset(parsing)
     closing = [prepared.popitem(last=False)[0] for _ in range(len(prepared) - _Session.MAX_PREPARED)]
     if again and _CLOSE_PREPARED:  # closing a statement the server does not have is no error
         closing.extend(parsing)
+    # Which result is whose: a Close, a Parse, or (None) a call's.
+    expected: list[bytes | None] = []
     try:
         pgconn.enter_pipeline_mode()
         for name in closing:
@@ -172,26 +193,39 @@ async def _exchange(
                 pgconn.send_close_prepared(name)
             else:
                 pgconn.send_query_params(b"DEALLOCATE " + name, None)
-        for name, item in parsing.items():
-            pgconn.send_prepare(name, item.call.text, param_types=item.types)
+            expected.append(name)
+        # Each Parse right before its statement: in an aborted transaction only a statement that ends it (ROLLBACK
+        # TO) may be parsed, and the statements after it only once it has run.
         for item in sent:
+            if not item.name:
+                pgconn.send_query_params(
+                    item.call.text, item.values, param_types=item.types, param_formats=item.formats
+                )
+                expected.append(None)
+                continue
+            if item.name in parsing:
+                pgconn.send_prepare(item.name, item.call.text, param_types=item.types)
+                parsing.discard(item.name)
+                expected.append(item.name)
             pgconn.send_query_prepared(item.name, item.values, param_formats=item.formats)
+            expected.append(None)
         pgconn.pipeline_sync()
         results = await _results(driver)
         pgconn.exit_pipeline_mode()
     except BaseException:
         # Statements may still run or results wait unread: the connection is not reused (``psycopg_pool`` drops
         # a connection returned busy), and what was being prepared is not known to be.
-        for name in parsing:
+        for name in new:
             prepared.pop(name, None)
         raise
+    calls = [result for whose, result in zip(expected, results, strict=False) if whose is None]
     failed = next((result for result in results if result.status == FAILED), None)
     if failed is not None:
-        for name, result in zip(parsing, results[len(closing) :], strict=False):
-            if result.status != OK:
-                prepared.pop(name, None)
+        for whose, result in zip(expected, results, strict=False):
+            if whose is not None and whose not in closing and result.status != OK:
+                prepared.pop(whose, None)  # its Parse failed or never ran
         raise errors.error_from_result(failed, encoding=driver.info.encoding)
-    return results[len(closing) + len(parsing) : -1]
+    return calls
 
 
 async def _results(driver: psycopg.AsyncConnection[Any]) -> list[Any]:
