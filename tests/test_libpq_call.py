@@ -195,17 +195,26 @@ async def test_a_lost_connection_raises_and_is_broken(
     assert conn.broken
 
 
-async def test_a_cancelled_call_leaves_its_connection_busy_for_the_pool_to_drop(
-    conn: psycopg.AsyncConnection[Any],
-) -> None:
+async def test_a_cancelled_call_closes_its_connection(conn: psycopg.AsyncConnection[Any]) -> None:
     task = asyncio.ensure_future(libpq_call.first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 5}))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    # psycopg_pool closes a connection returned while a statement runs on it; nothing waits on its socket.
-    assert conn.pgconn.transaction_status == TransactionStatus.ACTIVE
-    await conn.close()
+    # Its statement may still run and its results were not read: nobody may use it again (a pool drops it).
+    assert conn.closed
+    assert not libpq_call.ready(conn, in_transaction=True)
+
+
+async def test_a_connection_lost_in_a_transaction_is_closed_and_raises(
+    conn: psycopg.AsyncConnection[Any], owner_engine: AsyncEngine
+) -> None:
+    await libpq_call.pipelined(conn, [(PreparedCall("BEGIN"), {}), (PreparedCall("SELECT 1 AS one"), {})])
+    async with owner_engine.begin() as owner:
+        await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.info.backend_pid})
+    with pytest.raises(psycopg.OperationalError):
+        await libpq_call.pipelined(conn, [(PreparedCall("SELECT 1 AS one"), {})], prepare=False)
+    assert conn.closed
 
 
 async def test_the_driver_sends_it_only_on_an_idle_connection_and_listeners_see_it(

@@ -213,8 +213,10 @@ async def _exchange(
         results = await _results(driver)
         pgconn.exit_pipeline_mode()
     except BaseException:
-        # Statements may still run or results wait unread: the connection is not reused (``psycopg_pool`` drops
-        # a connection returned busy), and what was being prepared is not known to be.
+        # Cancelled, or lost, half-way: statements may still run and results wait unread, so the connection is
+        # closed (a pool drops it when it comes back), and what was being prepared is not known to be.
+        if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            pgconn.finish()
         for name in new:
             prepared.pop(name, None)
         raise
