@@ -53,7 +53,6 @@ def migrate_database(database: Database) -> None:
     """Upgrade to head, one process at a time (replicas starting together must not race)."""
     from sqlalchemy import create_engine, pool
 
-    from rapport import authenticated_reads
     from rapport.customfields import accessors
     from rapport.db import migrate
 
@@ -65,25 +64,7 @@ def migrate_database(database: Database) -> None:
             migrate.alembic_upgrade_on(conn)
             # A superuser migrating a database first migrated without one makes the accessors leakproof.
             accessors.install(conn)
-            # Functions of reads whose SQL changed since the last migration (decision 32).
-            authenticated_reads.install(conn)
             conn.commit()
-    finally:
-        engine.dispose()
-
-
-def app_role_defaults(database: Database, settings: Settings) -> None:
-    """The embedded database's app role starts its sessions with the configured statement timeout, so the read
-    pool's summaries need not send it each time (decision 37). A database of your own: see the README."""
-    from sqlalchemy import create_engine, pool
-
-    engine = create_engine(database.owner_url, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            role = conn.dialect.identifier_preparer.quote(settings.app_role)
-            timeout = int(settings.statement_timeout_ms)
-            value = f"SET statement_timeout = {timeout}" if timeout > 0 else "RESET statement_timeout"
-            conn.execute(text(f"ALTER ROLE {role} {value}"))
     finally:
         engine.dispose()
 
@@ -163,8 +144,6 @@ def serve(
     try:
         if migrate_first:
             migrate_database(database)
-        if database.server is not None:
-            app_role_defaults(database, settings)
         with_demo = (
             demo if demo is not None else (settings.demo if settings.demo is not None else database.server is not None)
         )

@@ -1,5 +1,5 @@
 """Which requests go to the read pool (decision 31), decided before authenticating, and how they authenticate
-there: with their first statement (decision 32).
+there: with their first statement (decision 35).
 
 A request is sent there only when nothing it needs is missing on that pool: its token was seen before (so its
 tenant, role and schema version are known), that schema is built, and the same document was answered before
@@ -17,10 +17,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from psycopg import errors as pg_errors
-from sqlalchemy.exc import DBAPIError
-
-from rapport import authenticated_reads
 from rapport.auth import tokens
 from rapport.auth.tokens import Authenticated, digest
 from rapport.db import driver
@@ -80,21 +76,11 @@ class AuthenticationChanged(NeedsEngine):
     """Authentication returned something other than what the read ran with: its result is not used."""
 
 
-def _session_settings_hold(conn: ReadConnection, settings: Mapping[str, str | None]) -> bool:
-    """Whether the request's settings are already the session's: no plan_cache_mode of its own, and the
-    statement timeout the session started with (the role's or the database's default) is the request's, or the
-    request has none (``SETTINGS`` would then keep the session's)."""
-    if settings["plans"] is not None:
-        return False
-    wanted = tokens.statement_timeout_ms.get()
-    return wanted <= 0 or conn.session_timeout_ms == wanted
-
-
 class FirstStatementAuthentication:
-    """Authenticates a read-pool request with its first statement: inside it, for a read with a function that
-    authenticates first (``rapport.authenticated_reads``; no transaction, one round trip), else as BEGIN with
-    authentication, ahead of the statement, as on the request engine. Raises ``AuthenticationChanged`` when
-    authentication returns anything but ``expected``."""
+    """Authenticates a read-pool request with its first statement: authentication and the statement go in one
+    pipeline, one round trip and one transaction (decision 35); for a read that sends no statement at all, as
+    BEGIN with authentication. Raises ``AuthenticationChanged`` when authentication returns anything but
+    ``expected``."""
 
     def __init__(self, token: str, request_id: str, expected: Authenticated) -> None:
         self.token = token
@@ -109,37 +95,16 @@ class FirstStatementAuthentication:
         return self.checked and self.actual != self.expected
 
     async def first(self, conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
-        if not self.in_transaction:
-            read = authenticated_reads.for_statement(statement)
-            if read is not None:
-                arguments = read.arguments(self.token, self.request_id, params)
-                settings = tokens.transaction_settings()
-                try:
-                    if _session_settings_hold(conn, settings):
-                        # One statement, prepared, through libpq (decisions 37 and 38).
-                        row = await driver.first_prepared(conn, read.prepared, arguments)
-                    else:
-                        # The request's statement timeout and plan_cache_mode go ahead of it, in the same implicit
-                        # transaction: nothing is left set on the connection (safe behind PgBouncer, decision 23).
-                        row = await driver.first_sent(conn, read.call, {**settings, **arguments}, ahead=tokens.SETTINGS)
-                except DBAPIError as exc:
-                    if not isinstance(exc.orig, pg_errors.UndefinedFunction):
-                        raise
-                    authenticated_reads.missing(read)  # not migrated since the read changed: as below
-                else:
-                    auth, row = read.split(row)
-                    self._check(auth)
-                    return row
-            # Authentication and the read in one round trip and one transaction (decision 35). Its plan_cache_mode
-            # is the one the statement asks for, if any (compiled reads whose filter values are in their text
-            # take a generic plan; decision 34).
-            asked = tokens.authentication_parameters(self.token, self.request_id, statement.plans)
-            if asked is None:
-                self._check(None)  # a malformed token: raises, as nothing was expected of it
-            auth, row = await driver.first_pipelined(conn, tokens.AUTHENTICATE, asked or {}, statement, params)
-            self._check(tokens.authenticated(auth))
-            return row
-        return await driver.first_sent(conn, statement, params)
+        if self.in_transaction:
+            return await driver.first_sent(conn, statement, params)
+        # The request's plan_cache_mode is the one the statement asks for, if any (compiled reads whose filter
+        # values are in their text take a generic plan; decision 34).
+        asked = tokens.authentication_parameters(self.token, self.request_id, statement.plans)
+        if asked is None:
+            self._check(None)  # a malformed token: raises, as nothing was expected of it
+        auth, row = await driver.first_pipelined(conn, tokens.AUTHENTICATE, asked or {}, statement, params)
+        self._check(tokens.authenticated(auth))
+        return row
 
     async def authenticate(self, conn: ReadConnection) -> None:
         """BEGIN with authentication, for a read that turned out to send no statement at all: its token is

@@ -383,8 +383,8 @@ async def test_customer_summary_is_answered_directly_and_alike(
     for n, customer_id in enumerate(ids):
         data, count = await both(rapport, demo, query, {"id": customer_id, "other": ids[0]})
         # First on the request engine: authenticate, then one summary statement per requested customer. Then
-        # on the read pool, where each summary statement authenticates itself (decision 32).
-        assert count == (3 if n == 0 else 2)
+        # on the read pool, where each summary statement goes in a pipeline with its authentication (decision 39).
+        assert count == (3 if n == 0 else 4)
         assert data["s"]["id"] == customer_id
     missing = to_global_id("Customer", new_id())
     data, _ = await both(rapport, demo, query, {"id": missing, "other": to_global_id("Order", new_id())})

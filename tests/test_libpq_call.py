@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.db import driver, libpq_call
 from rapport.db.database import Database
+from rapport.db.driver import DriverStatement
 from rapport.db.libpq_call import PreparedCall
 from rapport.db.read_pool import ReadConnection
 
@@ -217,11 +218,12 @@ async def test_a_connection_lost_in_a_transaction_is_closed_and_raises(
     assert conn.closed
 
 
-async def test_the_driver_sends_it_only_on_an_idle_connection_and_listeners_see_it(
+async def test_the_driver_pipelines_through_libpq_on_an_idle_connection_and_listeners_see_it(
     conn: psycopg.AsyncConnection[Any], app_role_engine: AsyncEngine
 ) -> None:
-    call = PreparedCall("SELECT %(x)s::int + 1 AS next")
-    read = ReadConnection(conn, app_role_engine)
+    ahead = DriverStatement("SELECT set_config('rapport.probe', %(v)s, true) AS set")
+    read = DriverStatement("SELECT current_setting('rapport.probe') AS seen, %(x)s::int + 1 AS next")
+    on_pool = ReadConnection(conn, app_role_engine)
     seen: list[str] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -229,20 +231,20 @@ async def test_the_driver_sends_it_only_on_an_idle_connection_and_listeners_see_
 
     event.listen(app_role_engine.sync_engine, "before_cursor_execute", capture)
     try:
-        assert await driver.first_prepared(read, call, {"x": 1}) == (2,)
-        assert await _prepared_here(conn, call) == 1
-        seen.clear()
+        assert await driver.first_pipelined(on_pool, ahead, {"v": "a"}, read, {"x": 1}) == (("a",), ("a", 2))
+        assert await _prepared_here(conn, PreparedCall(read.sql)) == 1
         await conn.execute("BEGIN")
-        assert await driver.first_prepared(read, call, {"x": 2}) == (3,)  # through a cursor, in the transaction
+        # In a transaction: psycopg's pipeline, its statements in the transaction.
+        assert await driver.first_pipelined(on_pool, ahead, {"v": "b"}, read, {"x": 2}) == (("b",), ("b", 3))
         assert conn.pgconn.transaction_status == TransactionStatus.INTRANS
         await conn.execute("ROLLBACK")
         with pytest.raises(DBAPIError) as raised:
-            await driver.first_prepared(read, call, {"x": "not a number"})
+            await driver.first_pipelined(on_pool, ahead, {"v": "c"}, read, {"x": "not a number"})
         assert isinstance(raised.value.orig, errors.InvalidTextRepresentation)
         assert not raised.value.connection_invalidated
     finally:
         event.remove(app_role_engine.sync_engine, "before_cursor_execute", capture)
-    assert seen == [call.sql, call.sql]
+    assert seen == [ahead.sql, read.sql] * 3
 
 
 @pytest.mark.parametrize("prepare", [True, False])

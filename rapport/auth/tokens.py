@@ -82,9 +82,6 @@ _SETTING_TYPES = (bindparam("timeout", type_=String), bindparam("plans", type_=S
 AUTHENTICATE = DriverStatement.of(
     text(f"SELECT *, {_SETTINGS} FROM rapport_authenticate(:tenant, :hash, :request)").bindparams(*_SETTING_TYPES)
 )
-# The same settings alone: sent ahead of a read that authenticates itself, in one message, so one implicit
-# transaction (rapport/authenticated_reads.py).
-SETTINGS = DriverStatement.of(text(f"SELECT {_SETTINGS}").bindparams(*_SETTING_TYPES))
 
 
 def transaction_settings(plans: str | None = None) -> dict[str, str | None]:

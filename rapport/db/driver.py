@@ -124,26 +124,9 @@ async def first_after(
     return await _first(conn, statement.sql, params, ahead=ahead.sql)
 
 
-async def first_sent(
-    conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any], ahead: DriverStatement | None = None
-) -> Any | None:
-    """``first``, sent as it is (the request's ``authentication`` is what calls this). With ``ahead``, that
-    statement goes first in the same message (its parameters among ``params``, bound client-side): without
-    BEGIN the two run in one implicit transaction, and only the second one's row is returned."""
-    return await _first(conn, statement.sql, params, ahead=ahead.sql if ahead is not None else None)
-
-
-async def first_prepared(conn: ReadConnection, call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
-    """``call``'s first row, run through libpq past psycopg's cursor (``rapport.db.libpq_call``, decision 38); on
-    a connection with anything open or running, through a cursor instead."""
-    driver = conn.driver_connection
-    if not libpq_call.ready(driver):
-        return await _first(conn, call.sql, params)
-    conn.engine.sync_engine.dispatch.before_cursor_execute(None, None, call.sql, params, None, False)
-    try:
-        return await libpq_call.first(driver, call, params)
-    except psycopg.Error as exc:
-        raise _raised(exc, call.sql, params, _gone(driver)) from exc
+async def first_sent(conn: ReadConnection, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+    """``first``, sent as it is (the request's ``authentication`` is what calls this)."""
+    return await _first(conn, statement.sql, params)
 
 
 @functools.lru_cache(maxsize=1024)

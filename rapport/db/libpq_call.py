@@ -1,19 +1,21 @@
-"""Prepared statements run through libpq itself, past psycopg's cursors (decision 38).
+"""Statements run through libpq itself, past psycopg's cursors and pipeline (decision 38).
 
-A read on the read pool sends one statement (the polled summary, decisions 32 and 37) or two in a pipeline
-(authentication and the read, decision 35). Through psycopg's cursors the summary's call cost 70 to 95 µs of CPU
-(the cursor, converting the query, the prepared-statement bookkeeping, the generator that waits for the answer),
-and the pipeline of two about half of a list50 request's CPU (psycopg's pipeline waits on the socket six times
-and processes results in Python). Here the statements go out with libpq's own pipeline calls on the connection's
-``PGconn`` (psycopg's documented libpq wrapper), in one write, and the results are read in one pass as the
-socket turns readable on the event loop.
+A read on the read pool is two statements in a pipeline, authentication and the read (decisions 35 and 39); a
+request's transaction sends statements in pairs (BEGIN with authentication, a write's lock with its version
+read, SAVEPOINT with the write). Through psycopg, a pipeline of two was about half of a list50 request's CPU:
+it waits on the socket six times and processes the results in Python; a cursor's single call cost 70 to 95 µs.
+Here the statements go out with libpq's own pipeline calls on the connection's ``PGconn`` (psycopg's
+documented libpq wrapper) in one write, and every result is read in one pass as the socket turns readable on
+the event loop.
 
 Values are still dumped and loaded by psycopg's adapters (one ``Transformer`` kept per connection), with the
 types and formats a cursor would send, so rows come back exactly as a cursor reads them, and errors are
-psycopg's own. Each statement is prepared on a connection the first time it runs there (the Parse goes in the
-same pipeline), under a name made of its text and its parameters' types, as psycopg keys its own; a connection
-keeps at most ``_Session.MAX_PREPARED`` of them, the least recently used closed in a later pipeline. A name the
-server forgot (psycopg deallocates everything when it sees a ROLLBACK) is prepared again once.
+psycopg's own. Statements are either unnamed (parsed where they run) or prepared on a connection the first time
+they run there (the Parse in the same pipeline, right before the statement), under a name made of their text
+and their parameters' types, as psycopg keys its own; a connection keeps at most ``_Session.MAX_PREPARED`` of
+them, the least recently used closed in a later pipeline. When the server's prepared statements are not what
+this process knew (psycopg deallocates them all when it rolls back), they are closed and prepared again, once.
+A pipeline cancelled or broken half-way closes its connection: results wait unread on it.
 """
 
 from __future__ import annotations

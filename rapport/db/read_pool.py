@@ -5,7 +5,7 @@ authentication, the read, COMMIT. Around them SQLAlchemy's pool, ``Connection`` 
 0.26 to 0.37 ms of CPU per request (a third of a summary's); ``psycopg_pool`` hands out a connection in 6 µs.
 So such reads run here (decision 31), and everything else keeps the request engine. The connections are
 the request engine's: same role, same connect options, autocommit. A read's authentication now goes with it,
-in one round trip (decisions 32 and 35; ``rapport.read_path``), and no transaction outlives it.
+in one round trip (decisions 35 and 39; ``rapport.read_path``), and no transaction outlives it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,14 +47,10 @@ class ReadConnection:
         driver_connection: psycopg.AsyncConnection[Any],
         engine: AsyncEngine,
         authentication: Authentication | None = None,
-        session_timeout_ms: int | None = None,
     ) -> None:
         self.driver_connection = driver_connection
         self.engine = engine
         self.authentication = authentication
-        # The session's own statement_timeout (ms), read when the connection was opened: the database's or the
-        # role's default. None: unknown.
-        self.session_timeout_ms = session_timeout_ms
 
     async def execute(self, *_: Any, **__: Any) -> Any:
         # Only statements with fixed texts run here; anything built per request needs SQLAlchemy.
@@ -71,10 +66,6 @@ class NeedsEngine(AttributeError):
     ``hasattr`` and ``getattr`` with a default keep working on a ``ReadConnection``.)"""
 
 
-# In milliseconds, whatever unit it was set in.
-_SESSION_TIMEOUT = "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'"
-
-
 class ReadPool:
     # A read waits this long at most for a connection, then the request engine answers it: a burst past the
     # pool's size overflows into the engine's pool instead of queueing here.
@@ -86,17 +77,10 @@ class ReadPool:
     def __init__(self, database: Database, settings: Settings, engine: AsyncEngine) -> None:
         self.engine = engine
         role = database.switch_to_role
-        self._session_timeouts: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], int] = (
-            weakref.WeakKeyDictionary()
-        )
 
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
             if role is not None:
                 await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-            # A read whose settings are the session's own need not send them (``rapport.read_path``).
-            row = await (await conn.execute(_SESSION_TIMEOUT)).fetchone()
-            if row is not None:
-                self._session_timeouts[conn] = int(row[0])
 
         url = database.app_url.set(drivername="postgresql")
         self.pool = AsyncConnectionPool(
@@ -154,7 +138,7 @@ class ReadPool:
         Raises ``psycopg_pool.PoolTimeout`` when none frees up within ``WAIT_S``."""
         conn = await self.pool.getconn()
         try:
-            yield ReadConnection(conn, self.engine, authentication, self._session_timeouts.get(conn))
+            yield ReadConnection(conn, self.engine, authentication)
         finally:
             await self.pool.putconn(conn)
 

@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
-from rapport import authenticated_reads
 from rapport.context import RequestContext
 from rapport.db import driver
 from rapport.db.driver import DriverStatement
@@ -219,8 +218,8 @@ async def load_rfm(ctx: RequestContext, customer_ids: list[uuid.UUID]) -> list[R
     return [by_id.get(i) for i in customer_ids]
 
 
-# The statement behind customerSummary, which mobile apps poll: straight to the driver (rapport/db/driver.py),
-# and on the read pool in a function that authenticates first, in one round trip (rapport/authenticated_reads.py).
+# The statement behind customerSummary, which mobile apps poll: straight to the driver (rapport/db/driver.py), and
+# on the read pool pipelined with authentication, in one round trip (rapport/read_path.py).
 _SUMMARY_SQL = f"""
     SELECT c.name, f.*
       FROM customers c
@@ -228,11 +227,6 @@ _SUMMARY_SQL = f"""
      WHERE c.tenant_id = :tenant AND c.id = :id AND c.deleted_at IS NULL
     """
 SUMMARY = DriverStatement.of(text(_SUMMARY_SQL))
-authenticated_reads.register(
-    authenticated_reads.AuthenticatedRead(
-        "customer_summary", SUMMARY, _SUMMARY_SQL, (("id", "uuid"), ("tenant", "uuid"), ("currency", "text"))
-    )
-)
 
 
 async def load_summary(ctx: RequestContext, customer_id: uuid.UUID) -> tuple[str, CustomerFiguresValue] | None:

@@ -1,5 +1,6 @@
-"""reads that authenticate in their own statement: one function per read (see rapport.authenticated_reads),
-created again by ``rapport migrate`` whenever a read's SQL changes
+"""reads that authenticated in their own statement (decision 32) created one function per read here; reads now
+authenticate pipelined with the read (decision 39), so this revision creates nothing, and 0009 drops what it
+created in databases migrated before
 
 Revision ID: 0008
 Revises: 0007
@@ -8,10 +9,6 @@ Create Date: 2026-11-27
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from rapport.authenticated_reads import drop, install
-
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -19,8 +16,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    install(op.get_bind())
+    pass
 
 
 def downgrade() -> None:
-    drop(op.get_bind())
+    pass
