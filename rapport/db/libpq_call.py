@@ -186,8 +186,8 @@ async def _exchange(
     closing = [prepared.popitem(last=False)[0] for _ in range(len(prepared) - _Session.MAX_PREPARED)]
     if again and _CLOSE_PREPARED:  # closing a statement the server does not have is no error
         closing.extend(parsing)
-    # Which result is whose: a Close, a Parse, or (None) a call's.
-    expected: list[bytes | None] = []
+    # Whose each result is: a Close's or a Parse's (with the statement's name), or a call's.
+    expected: list[tuple[str, bytes]] = []
     try:
         pgconn.enter_pipeline_mode()
         for name in closing:
@@ -195,7 +195,7 @@ async def _exchange(
                 pgconn.send_close_prepared(name)
             else:
                 pgconn.send_query_params(b"DEALLOCATE " + name, None)
-            expected.append(name)
+            expected.append(("close", name))
         # Each Parse right before its statement: in an aborted transaction only a statement that ends it (ROLLBACK
         # TO) may be parsed, and the statements after it only once it has run.
         for item in sent:
@@ -203,14 +203,14 @@ async def _exchange(
                 pgconn.send_query_params(
                     item.call.text, item.values, param_types=item.types, param_formats=item.formats
                 )
-                expected.append(None)
+                expected.append(("call", b""))
                 continue
             if item.name in parsing:
                 pgconn.send_prepare(item.name, item.call.text, param_types=item.types)
                 parsing.discard(item.name)
-                expected.append(item.name)
+                expected.append(("parse", item.name))
             pgconn.send_query_prepared(item.name, item.values, param_formats=item.formats)
-            expected.append(None)
+            expected.append(("call", item.name))
         pgconn.pipeline_sync()
         results = await _results(driver)
         pgconn.exit_pipeline_mode()
@@ -222,12 +222,12 @@ async def _exchange(
         for name in new:
             prepared.pop(name, None)
         raise
-    calls = [result for whose, result in zip(expected, results, strict=False) if whose is None]
+    calls = [result for (kind, _), result in zip(expected, results, strict=False) if kind == "call"]
     failed = next((result for result in results if result.status == FAILED), None)
     if failed is not None:
-        for whose, result in zip(expected, results, strict=False):
-            if whose is not None and whose not in closing and result.status != OK:
-                prepared.pop(whose, None)  # its Parse failed or never ran
+        for (kind, name), result in zip(expected, results, strict=False):
+            if kind == "parse" and result.status != OK:
+                prepared.pop(name, None)  # its Parse failed or never ran
         raise errors.error_from_result(failed, encoding=driver.info.encoding)
     return calls
 
