@@ -42,7 +42,7 @@ OK, ROWS, FAILED, SYNC = (
 )
 
 
-def row_type(fields: tuple[str, ...]) -> Any:
+def _row_type(fields: tuple[str, ...]) -> Any:
     """A named tuple for rows of these columns, made once."""
     made = _row_types.get(fields)
     if made is None:
@@ -86,7 +86,7 @@ class PreparedCall:
             return None
         count, made = self._row
         if count != result.nfields:
-            made = row_type(tuple((result.fname(i) or b"").decode() for i in range(result.nfields)))
+            made = _row_type(tuple((result.fname(i) or b"").decode() for i in range(result.nfields)))
             self._row = (result.nfields, made)
         transformer.set_pgresult(result)
         return transformer.load_row(0, made._make)
