@@ -90,7 +90,7 @@ class ReadPool:
             # Connections are opened as reads need them (up to the size) and kept: no backend per request.
             min_size=0,
             max_size=settings.read_pool_connections,
-            configure=configure,
+            configure=configure if role is not None else None,
             timeout=min(self.WAIT_S, settings.pool_timeout_s),
             name="rapport-reads",
             open=False,
