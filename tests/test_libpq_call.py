@@ -204,7 +204,7 @@ async def test_a_cancelled_call_closes_its_connection(conn: psycopg.AsyncConnect
         await task
     # Its statement may still run and its results were not read: nobody may use it again (a pool drops it).
     assert conn.closed
-    assert not libpq_call.ready(conn, in_transaction=True)
+    assert not libpq_call.ready(conn)
 
 
 async def test_a_connection_lost_in_a_transaction_is_closed_and_raises(

@@ -116,9 +116,9 @@ async def first(
 async def first_after(
     conn: AsyncConnection, ahead: DriverStatement, statement: DriverStatement, params: Mapping[str, Any]
 ) -> Any | None:
-    """``statement``'s first row, with ``ahead`` sent before it in the same simple-protocol message: one round
-    trip for two statements (parameters of both among ``params``, bound client-side). Each still takes its own
-    snapshot (READ COMMITTED), so ``statement`` sees what committed while ``ahead`` waited for a lock."""
+    """``statement``'s first row, with ``ahead`` sent before it in the same pipeline: one round trip for two
+    statements (parameters of both among ``params``). Each still takes its own snapshot (READ COMMITTED), so
+    ``statement`` sees what committed while ``ahead`` waited for a lock."""
     if isinstance(conn, RequestConnection):
         return await conn.shielded(_first(conn, statement.sql, params, ahead=ahead.sql))
     return await _first(conn, statement.sql, params, ahead=ahead.sql)
@@ -188,7 +188,7 @@ async def begin_with(
 
     The request engine's connections are in autocommit mode (``REQUEST_ENGINE_OPTIONS``), so psycopg sends no
     BEGIN of its own before a request's first statement, a round trip of its own every request. Here BEGIN
-    goes with that statement, both in one message (parameters bound client-side). On a connection that begins
+    goes with that statement, both in one pipeline. On a connection that begins
     transactions itself, or is already in one, this is ``first``.
     """
     return await _first(conn, statement.sql, params, begin=True)
@@ -302,43 +302,30 @@ async def _send(
     begin = begin and driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
     if begin:
         ahead = "BEGIN"
-    if ahead is not None and libpq_call.ready(driver, in_transaction=True):
-        # Two statements in one pipeline through libpq, unnamed (parsed each time, as in one simple-protocol
-        # message; decision 38). A single statement keeps psycopg's cursor, which prepares it after five runs.
-        sent = f"{ahead}; {sql}"
-        dispatch.before_cursor_execute(sync, None, sent, params, None, False)
-        calls = [(_prepared_call(ahead), params), (_prepared_call(sql), params)]
-        try:
-            rows = await libpq_call.pipelined(driver, calls, prepare=False)
-            if begin and driver.info.transaction_status != TransactionStatus.INTRANS:
-                raise psycopg.InternalError("BEGIN did not start a transaction")
-        except psycopg.Error as exc:
-            gone = _gone(driver)
-            if gone and lost is not None:
-                await lost(exc)
-            raise _raised(exc, sent, params, gone) from exc
-        return rows[-1]
-    if ahead is not None:
-        # Two statements in one simple-protocol message: values bound client-side.
-        cursor: psycopg.AsyncCursor[Any] = psycopg.AsyncClientCursor(driver, row_factory=namedtuple_row)
-        sql = f"{ahead}; {sql}"
-    else:
-        cursor = driver.cursor(row_factory=namedtuple_row)
-    dispatch.before_cursor_execute(sync, cursor, sql, params, None, False)
+    sent = sql if ahead is None else f"{ahead}; {sql}"
+    # A single statement goes through psycopg's cursor, which prepares it after five runs; a pair in one libpq
+    # pipeline of unnamed statements, parsed each time as in one simple-protocol message (decision 38).
+    cursor = driver.cursor(row_factory=namedtuple_row) if ahead is None else None
+    dispatch.before_cursor_execute(sync, cursor, sent, params, None, False)
     try:
-        await cursor.execute(sql, params or None)
         if ahead is not None:
-            cursor.nextset()  # past the first statement's result
+            calls = [(_prepared_call(ahead), params), (_prepared_call(sql), params)]
+            row = (await libpq_call.pipelined(driver, calls, prepare=False))[-1]
+        else:
+            assert cursor is not None
+            await cursor.execute(sql, params or None)
+            row = await _first_row(cursor)
         if begin and driver.info.transaction_status != TransactionStatus.INTRANS:
             raise psycopg.InternalError("BEGIN did not start a transaction")
-        return await _first_row(cursor)
+        return row
     except psycopg.Error as exc:
         gone = _gone(driver)
         if gone and lost is not None:
             await lost(exc)
-        raise _raised(exc, sql, params, gone) from exc
+        raise _raised(exc, sent, params, gone) from exc
     finally:
-        await cursor.close()
+        if cursor is not None:
+            await cursor.close()
 
 
 def _gone(driver: psycopg.AsyncConnection[Any]) -> bool:

@@ -92,17 +92,11 @@ class PreparedCall:
         return transformer.load_row(0, made._make)
 
 
-def ready(driver: psycopg.AsyncConnection[Any], *, in_transaction: bool = False) -> bool:
+def ready(driver: psycopg.AsyncConnection[Any]) -> bool:
     """Whether statements can go now: the connection is open, nothing runs on it, and no transaction is open on
-    it (``in_transaction``: or one is, aborted or not)."""
+    it."""
     pgconn = driver.pgconn
-    if pgconn.status != pq.ConnStatus.OK:
-        return False
-    status = pgconn.transaction_status
-    return status == pq.TransactionStatus.IDLE or (in_transaction and status in _IN_TRANSACTION)
-
-
-_IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
+    return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
 
 
 async def first(driver: psycopg.AsyncConnection[Any], call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
