@@ -51,6 +51,11 @@ async def conn(database: Database) -> AsyncIterator[psycopg.AsyncConnection[Any]
         yield c
 
 
+async def _first(conn: psycopg.AsyncConnection[Any], call: PreparedCall, params: dict[str, Any]) -> Any | None:
+    """One call's first row, in a pipeline of its own."""
+    return (await libpq_call.pipelined(conn, [(call, params)]))[0]
+
+
 async def _prepared_here(conn: psycopg.AsyncConnection[Any], call: PreparedCall) -> int:
     """How many prepared statements of ``call``'s text the connection has (one per set of parameter types)."""
     cursor = await conn.execute(
@@ -77,7 +82,7 @@ def test_placeholders_are_numbered_in_order_of_first_use() -> None:
 
 
 async def test_rows_are_read_as_a_cursor_reads_them(conn: psycopg.AsyncConnection[Any]) -> None:
-    row = await libpq_call.first(conn, PreparedCall(TYPED), VALUES)
+    row = await _first(conn, PreparedCall(TYPED), VALUES)
     cursor = conn.cursor(row_factory=namedtuple_row)
     await cursor.execute(TYPED, VALUES)
     expected = await cursor.fetchone()
@@ -88,13 +93,13 @@ async def test_rows_are_read_as_a_cursor_reads_them(conn: psycopg.AsyncConnectio
     assert row.doc == {"a": [1, "b", None]}
     assert row.raw == b"\x00\xff digest"
     assert row.nothing is None
-    assert await libpq_call.first(
-        conn, PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int AS v"), {"a": 3, "b": 2}
-    ) == (9,)
+    assert await _first(conn, PreparedCall("SELECT %(a)s::int + %(b)s::int * %(a)s::int AS v"), {"a": 3, "b": 2}) == (
+        9,
+    )
 
 
 async def test_no_row_is_none(conn: psycopg.AsyncConnection[Any]) -> None:
-    assert await libpq_call.first(conn, PreparedCall("SELECT 1 WHERE %(x)s::int > 1"), {"x": 0}) is None
+    assert await _first(conn, PreparedCall("SELECT 1 WHERE %(x)s::int > 1"), {"x": 0}) is None
 
 
 async def test_prepared_once_per_connection_and_again_when_the_server_forgot_it(
@@ -103,13 +108,13 @@ async def test_prepared_once_per_connection_and_again_when_the_server_forgot_it(
     call = PreparedCall("SELECT %(x)s::bigint * 2 AS twice")
     assert await _prepared_here(conn, call) == 0
     for x in (1, 2, 3):
-        assert await libpq_call.first(conn, call, {"x": x}) == (2 * x,)
+        assert await _first(conn, call, {"x": x}) == (2 * x,)
     assert await _prepared_here(conn, call) == 1
     # psycopg dumps small ints as smallint and large ones as bigint: one statement per types, as psycopg's own.
-    assert await libpq_call.first(conn, call, {"x": 2**40}) == (2**41,)
+    assert await _first(conn, call, {"x": 2**40}) == (2**41,)
     assert await _prepared_here(conn, call) == 2
     await conn.execute("DEALLOCATE ALL")  # what psycopg sends after it sees a ROLLBACK
-    assert await libpq_call.first(conn, call, {"x": 21}) == (42,)
+    assert await _first(conn, call, {"x": 21}) == (42,)
     assert await _prepared_here(conn, call) == 1
 
 
@@ -117,12 +122,12 @@ async def test_a_statement_the_server_has_under_the_name_is_closed_and_prepared_
     conn: psycopg.AsyncConnection[Any],
 ) -> None:
     call = PreparedCall("SELECT %(x)s::int + 1 AS next")
-    assert await libpq_call.first(conn, call, {"x": 1}) == (2,)
+    assert await _first(conn, call, {"x": 1}) == (2,)
     (name,) = call._prepared_names.values()
     await conn.execute("DEALLOCATE ALL")
     await conn.execute(f"PREPARE {name.decode()} AS SELECT $1::int - 1 AS next")  # anything under that name
     libpq_call._sessions[conn].prepared.clear()
-    assert await libpq_call.first(conn, call, {"x": 1}) == (2,)
+    assert await _first(conn, call, {"x": 1}) == (2,)
     assert await _prepared_here(conn, call) == 1
 
 
@@ -132,9 +137,9 @@ async def test_at_most_so_many_statements_stay_prepared_on_a_connection(
     monkeypatch.setattr(libpq_call._Session, "MAX_PREPARED", 3)
     calls = [PreparedCall(f"SELECT %(x)s::int + {n} AS v") for n in range(5)]
     for n, call in enumerate(calls):
-        assert await libpq_call.first(conn, call, {"x": 1}) == (1 + n,)
+        assert await _first(conn, call, {"x": 1}) == (1 + n,)
     assert [await _prepared_here(conn, call) for call in calls] == [0, 0, 1, 1, 1]
-    assert await libpq_call.first(conn, calls[0], {"x": 2}) == (2,)  # prepared again, pushing out the oldest
+    assert await _first(conn, calls[0], {"x": 2}) == (2,)  # prepared again, pushing out the oldest
     assert [await _prepared_here(conn, call) for call in calls] == [1, 0, 0, 1, 1]
 
 
@@ -143,7 +148,7 @@ async def test_statements_in_one_pipeline_share_one_transaction(conn: psycopg.As
     reading = PreparedCall("SELECT current_setting('rapport.probe', true) AS seen, %(x)s::int AS x")
     assert await libpq_call.pipelined(conn, [(setting, {"v": "here"}), (reading, {"x": 7})]) == [("here",), ("here", 7)]
     # Transaction-local: gone once the pipeline's Sync ended its transaction.
-    assert await libpq_call.first(conn, reading, {"x": 8}) in (("", 8), (None, 8))
+    assert await _first(conn, reading, {"x": 8}) in (("", 8), (None, 8))
     assert conn.pgconn.transaction_status == TransactionStatus.IDLE
 
 
@@ -167,20 +172,20 @@ async def test_a_failure_in_a_pipeline_raises_the_first_error_and_undoes_it_all(
 async def test_errors_are_psycopgs_and_leave_the_connection_usable(conn: psycopg.AsyncConnection[Any]) -> None:
     call = PreparedCall("SELECT 10 / %(n)s::int AS q")
     with pytest.raises(errors.DivisionByZero) as raised:
-        await libpq_call.first(conn, call, {"n": 0})
+        await _first(conn, call, {"n": 0})
     assert raised.value.sqlstate == "22012"
     assert raised.value.diag.message_primary == "division by zero"
     assert conn.pgconn.transaction_status == TransactionStatus.IDLE
-    assert await libpq_call.first(conn, call, {"n": 5}) == (2,)
+    assert await _first(conn, call, {"n": 5}) == (2,)
     with pytest.raises(errors.UndefinedFunction):
-        await libpq_call.first(conn, PreparedCall("SELECT rapport_no_such_function(%(n)s::int)"), {"n": 1})
-    assert await libpq_call.first(conn, call, {"n": 2}) == (5,)
+        await _first(conn, PreparedCall("SELECT rapport_no_such_function(%(n)s::int)"), {"n": 1})
+    assert await _first(conn, call, {"n": 2}) == (5,)
 
 
 async def test_the_sessions_statement_timeout_holds(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.execute("SET statement_timeout = 50")
     with pytest.raises(errors.QueryCanceled):
-        await libpq_call.first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 2})
+        await _first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 2})
     assert conn.pgconn.transaction_status == TransactionStatus.IDLE
 
 
@@ -188,16 +193,16 @@ async def test_a_lost_connection_raises_and_is_broken(
     conn: psycopg.AsyncConnection[Any], owner_engine: AsyncEngine
 ) -> None:
     call = PreparedCall("SELECT %(x)s::int AS x")
-    assert await libpq_call.first(conn, call, {"x": 1}) == (1,)
+    assert await _first(conn, call, {"x": 1}) == (1,)
     async with owner_engine.begin() as owner:
         await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.info.backend_pid})
     with pytest.raises(psycopg.OperationalError):
-        await libpq_call.first(conn, call, {"x": 2})
+        await _first(conn, call, {"x": 2})
     assert conn.broken
 
 
 async def test_a_cancelled_call_closes_its_connection(conn: psycopg.AsyncConnection[Any]) -> None:
-    task = asyncio.ensure_future(libpq_call.first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 5}))
+    task = asyncio.ensure_future(_first(conn, PreparedCall("SELECT pg_sleep(%(s)s::float8)"), {"s": 5}))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -258,7 +263,7 @@ async def test_a_pipeline_inside_a_transaction_can_end_its_abort(
     await libpq_call.pipelined(conn, [(begin, {}), (mark, {})], prepare=prepare)
     assert conn.pgconn.transaction_status == TransactionStatus.INTRANS  # the Sync does not end a BEGIN
     with pytest.raises(errors.DivisionByZero):
-        await libpq_call.first(conn, PreparedCall("SELECT 1 / %(d)s::int AS q"), {"d": 0})
+        await _first(conn, PreparedCall("SELECT 1 / %(d)s::int AS q"), {"d": 0})
     assert conn.pgconn.transaction_status == TransactionStatus.INERROR
     back = PreparedCall("ROLLBACK TO SAVEPOINT probe_mark")
     after = PreparedCall(f"SELECT %(x)s::int AS x, {int(prepare)} AS prepared")

@@ -99,11 +99,6 @@ def ready(driver: psycopg.AsyncConnection[Any]) -> bool:
     return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
 
 
-async def first(driver: psycopg.AsyncConnection[Any], call: PreparedCall, params: Mapping[str, Any]) -> Any | None:
-    """``call``'s first row, or None. Raises psycopg's errors, as a cursor would."""
-    return (await pipelined(driver, ((call, params),)))[0]
-
-
 async def pipelined(
     driver: psycopg.AsyncConnection[Any],
     calls: Sequence[tuple[PreparedCall, Mapping[str, Any]]],
