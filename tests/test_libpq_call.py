@@ -239,7 +239,7 @@ async def test_the_driver_pipelines_through_libpq_on_an_idle_connection_and_list
         assert await driver.first_pipelined(on_pool, ahead, {"v": "a"}, read, {"x": 1}) == (("a",), ("a", 2))
         assert await _prepared_here(conn, PreparedCall(read.sql)) == 1
         await conn.execute("BEGIN")
-        # In a transaction: psycopg's pipeline, its statements in the transaction.
+        # In a transaction: unnamed statements, in the transaction.
         assert await driver.first_pipelined(on_pool, ahead, {"v": "b"}, read, {"x": 2}) == (("b",), ("b", 3))
         assert conn.pgconn.transaction_status == TransactionStatus.INTRANS
         await conn.execute("ROLLBACK")

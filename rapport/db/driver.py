@@ -143,35 +143,19 @@ async def first_pipelined(
 ) -> tuple[Any | None, Any | None]:
     """The first rows of ``ahead`` and of ``statement``, sent together in pipeline mode: one round trip, and one
     transaction without BEGIN or COMMIT (the extended protocol's, which lasts until the Sync sent after both),
-    so what ``ahead`` sets with ``set_config(..., true)`` holds for ``statement`` and is gone after it. Both
-    are prepared statements, sent through libpq (decision 38); on a connection with anything open or running,
-    through psycopg's pipeline instead."""
+    so what ``ahead`` sets with ``set_config(..., true)`` holds for ``statement`` and is gone after it. Both go
+    through libpq (decision 38), as prepared statements; on a connection with anything open or running, unnamed
+    (a name the server forgot could not be prepared again inside a transaction)."""
     driver = conn.driver_connection
     dispatch = conn.engine.sync_engine.dispatch
-    if libpq_call.ready(driver):
-        calls = ((_prepared_call(ahead.sql), ahead_params), (_prepared_call(statement.sql), params))
-        for call, values in calls:
-            dispatch.before_cursor_execute(None, None, call.sql, values, None, False)
-        try:
-            first_row, row = await libpq_call.pipelined(driver, calls)
-        except psycopg.Error as exc:
-            raise _raised(exc, statement.sql, params, _gone(driver)) from exc
-        return first_row, row
-    cursors = [driver.cursor(row_factory=namedtuple_row) for _ in range(2)]
-    sent = ((ahead.sql, ahead_params), (statement.sql, params))
+    calls = ((_prepared_call(ahead.sql), ahead_params), (_prepared_call(statement.sql), params))
+    for call, values in calls:
+        dispatch.before_cursor_execute(None, None, call.sql, values, None, False)
     try:
-        async with driver.pipeline() as pipeline:
-            for cursor, (sql, values) in zip(cursors, sent, strict=True):
-                dispatch.before_cursor_execute(None, cursor, sql, values, None, False)
-                await cursor.execute(sql, values or None)
-            await pipeline.sync()
-            rows = [await _first_row(cursor) for cursor in cursors]
-        return rows[0], rows[1]
+        first_row, row = await libpq_call.pipelined(driver, calls, prepare=libpq_call.ready(driver))
     except psycopg.Error as exc:
         raise _raised(exc, statement.sql, params, _gone(driver)) from exc
-    finally:
-        for cursor in cursors:
-            await cursor.close()
+    return first_row, row
 
 
 async def _first_row(cursor: psycopg.AsyncCursor[Any]) -> Any | None:
