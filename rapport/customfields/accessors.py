@@ -7,8 +7,12 @@ the tenant's index served sorts but never a range, and page 2 of a sort walked t
 
 ``rapport_custom_text(custom, 'key')`` and ``rapport_custom_bigint(custom, 'key')`` are the value expressions
 of text-valued and integer custom fields: filters, sorts, keysets and the expression indexes all use them.
-Neither can fail (the bigint one casts only what a bigint always accepts, else NULL), so declaring them
-LEAKPROOF is true. Only a superuser may declare that, so:
+Exact decimals (DECIMAL, PERCENT, and MONEY's amount) compare as numerics, whose comparisons are not leakproof;
+``rapport_custom_float8`` and ``rapport_custom_amount_float8`` give their values as float8, whose comparisons
+are: a decimal range filter also states its range on them, a superset of the exact one (the conversion is
+monotonic), which an index can serve while the numeric comparison rechecks. None of them can fail (the number
+casts take only what they always accept, else NULL), so declaring them LEAKPROOF is true. Only a superuser may
+declare that, so:
 
 - run by a superuser (the embedded database's owner), they are marked LEAKPROOF and are never inlined, so the
   planner sees the leakproof call rather than the ``->>`` inside it; comparisons on text, bigint and uuid are
@@ -28,10 +32,13 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Text, func, literal_column, text
+from sqlalchemy import BigInteger, ColumnElement, Connection, Float, Text, func, literal_column, text
 
 # Whole numbers a bigint cast always accepts (stored values are 32-bit; other tenants' values may be anything).
 WHOLE_NUMBER = "^-?[0-9]{1,18}$"
+# The canonical spelling of exact decimals (``types.decimal.canonical_decimal``): what numeric and float8 casts
+# always accept (at most 38 digits on either side: within float8's range, never an overflow).
+CANONICAL_DECIMAL = r"^-?[0-9]{1,38}(\.[0-9]{1,38})?$"
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,27 @@ BEGIN
 END
 """
 
+
+def _float8_plpgsql(value: str) -> str:
+    """A float8 accessor's body: the canonical decimal ``value`` (an expression of doc and key) as float8."""
+    return f"""
+DECLARE
+  t text := {value};
+BEGIN
+  IF t ~ '{CANONICAL_DECIMAL}' THEN
+    RETURN t::float8;
+  END IF;
+  RETURN NULL;
+END
+"""
+
+
+def _float8_body(value: str) -> str:
+    return f"CASE WHEN ({value}) ~ '{CANONICAL_DECIMAL}' THEN CAST({value} AS float8) END"
+
+
+_AMOUNT = "doc -> key ->> 'amount'"
+
 ACCESSORS = (
     # ``->>`` is this C function: the same results at the same cost. It assumes its arguments are not NULL, so
     # it must be declared STRICT, as the operator is.
@@ -94,6 +122,18 @@ ACCESSORS = (
         "bigint",
         f"CASE WHEN (doc ->> key) ~ '{WHOLE_NUMBER}' THEN (doc ->> key)::bigint END",
         Leakproof("plpgsql", _BIGINT_PLPGSQL, 4),
+    ),
+    Accessor(
+        "rapport_custom_float8",
+        "float8",
+        _float8_body("doc ->> key"),
+        Leakproof("plpgsql", _float8_plpgsql("doc ->> key"), 4),
+    ),
+    Accessor(
+        "rapport_custom_amount_float8",
+        "float8",
+        _float8_body(_AMOUNT),
+        Leakproof("plpgsql", _float8_plpgsql(_AMOUNT), 4),
     ),
 )
 
@@ -115,6 +155,16 @@ def custom_text(column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
 def custom_bigint(column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
     """The stored value under ``key`` as a bigint, NULL when absent or not a whole number."""
     return func.rapport_custom_bigint(column, json_key(key), type_=BigInteger)
+
+
+def custom_float8(column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+    """The exact decimal under ``key`` as float8 (NULL when absent or not a canonical decimal)."""
+    return func.rapport_custom_float8(column, json_key(key), type_=Float(53))
+
+
+def custom_amount_float8(column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+    """The amount of the money value under ``key`` as float8 (NULL when absent or not a canonical decimal)."""
+    return func.rapport_custom_amount_float8(column, json_key(key), type_=Float(53))
 
 
 def install(conn: Connection) -> bool:

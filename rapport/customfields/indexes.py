@@ -4,7 +4,9 @@
   The expression is exactly the one filters and sorts produce (``FieldType.value_expr``), so the planner
   can use it. Indexes are named after (table, key, type) and a digest of the expression, and shared by every
   tenant whose field has the same key and type; they are not dropped when a field stops asking for one, only
-  when a build finds one on an expression an earlier version used.
+  when a build finds one on an expression an earlier version used. Exact decimals (``FieldType.range_expr``)
+  are the exception: under row-level security no index serves their numeric comparisons, so filterable builds
+  a range index on their float8 accessor instead (``_range`` in its name), and only sortable the btree.
 - unique: a partial unique index per definition, ``(tenant_id, <stored text>)`` over this tenant's live rows
   that have a value. Writes also check uniqueness under an advisory lock (``uniqueness.py``), so the rule holds
   while the index is still being built.
@@ -81,6 +83,11 @@ def btree_name(definition: FieldDefinition) -> str:
     return _short(f"{_btree_base(definition)}_{digest}")
 
 
+def range_name(definition: FieldDefinition) -> str:
+    digest = hashlib.blake2s(_range_expression(definition).encode(), digest_size=3).hexdigest()
+    return _short(f"{_btree_base(definition)}_range_{digest}")
+
+
 def legacy_btree_name(definition: FieldDefinition) -> str:
     """The name indexes had before it carried the expression's digest. Those indexes cast without a guard
     (a value of another type under the same key failed every write of its row), so builds drop them."""
@@ -101,8 +108,38 @@ def _btree_expression(definition: FieldDefinition) -> str:
     return _sql(field_type(definition.type).value_expr(table.c.custom, definition))
 
 
+def _range_expression(definition: FieldDefinition) -> str:
+    table = CUSTOMIZABLE[definition.entity].table
+    expression = field_type(definition.type).range_expr(table.c.custom, definition)
+    assert expression is not None
+    return _sql(expression)
+
+
+def _has_range(definition: FieldDefinition) -> bool:
+    return (
+        field_type(definition.type).range_expr(CUSTOMIZABLE[definition.entity].table.c.custom, definition) is not None
+    )
+
+
 def wants_btree(definition: FieldDefinition) -> bool:
-    return definition.type in BTREE_TYPES and bool(definition.setting("filterable") or definition.setting("sortable"))
+    if definition.type not in BTREE_TYPES:
+        return False
+    filtered = bool(definition.setting("filterable")) and not _has_range(definition)
+    return filtered or bool(definition.setting("sortable"))
+
+
+def wants_range(definition: FieldDefinition) -> bool:
+    return bool(definition.setting("filterable")) and _has_range(definition)
+
+
+def range_statement(definition: FieldDefinition) -> str | None:
+    if not wants_range(definition):
+        return None
+    table = CUSTOMIZABLE[definition.entity].table.name
+    return (
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {range_name(definition)} ON {table} "
+        f"(tenant_id, ({_range_expression(definition)}))"
+    )
 
 
 def btree_statement(definition: FieldDefinition) -> str | None:
@@ -125,6 +162,12 @@ def unique_statement(definition: FieldDefinition, tenant_id: uuid.UUID) -> str |
         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {unique_name(definition)} ON {table.name} "
         f"(tenant_id, (custom ->> '{key}')) WHERE tenant_id = '{tenant_id}'::uuid{live} AND custom ? '{key}'"
     )
+
+
+def index_statements(definition: FieldDefinition, tenant_id: uuid.UUID) -> list[str]:
+    """The CREATE INDEX statements a definition's settings ask for."""
+    made = (btree_statement(definition), range_statement(definition), unique_statement(definition, tenant_id))
+    return [statement for statement in made if statement]
 
 
 @dataclass(frozen=True)
@@ -200,7 +243,7 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
     definition = await _definition(engine, job)
     if definition is None or definition.archived or definition.index_status not in ("PENDING", "BUILDING"):
         return "NONE" if definition is None else definition.index_status
-    statements = [s for s in (btree_statement(definition), unique_statement(definition, job.tenant_id)) if s]
+    statements = index_statements(definition, job.tenant_id)
     if wants_btree(definition):
         outdated = [legacy_btree_name(definition), *await _outdated_btrees(engine, definition)]
         statements[:0] = [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in outdated]
@@ -212,7 +255,7 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
         await _ddl(engine, statements)
     except Exception as exc:  # a failed concurrent build leaves an invalid index behind: drop it and report
         log.warning("index build failed for %s: %s", job, exc)
-        invalid = await _invalid_indexes(engine, [unique_name(definition), btree_name(definition)])
+        invalid = await _invalid_indexes(engine, index_names(definition))
         await _ddl(engine, [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in invalid])
         await _set_status(engine, job, "FAILED", str(getattr(exc, "orig", exc))[:500])
         return "FAILED"
@@ -223,6 +266,7 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
 def index_names(definition: FieldDefinition) -> list[str]:
     """The indexes a definition's settings ask for."""
     names = [btree_name(definition)] if wants_btree(definition) else []
+    names += [range_name(definition)] if wants_range(definition) else []
     return names + ([unique_name(definition)] if definition.setting("unique") else [])
 
 

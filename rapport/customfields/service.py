@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rapport.customfields import lifecycle
 from rapport.customfields.definition import FieldDefinition
-from rapport.customfields.indexes import UNIQUE_TYPES, btree_statement, unique_statement
+from rapport.customfields.indexes import UNIQUE_TYPES, index_statements
 from rapport.customfields.keys import key_problem
 from rapport.customfields.locks import lock_for_definitions
 from rapport.customfields.types.base import ConfigProblem, FieldValueError
@@ -223,8 +223,7 @@ async def _active_count(conn: AsyncConnection, tenant_id: uuid.UUID, entity: str
 
 def _index_status(definition: FieldDefinition, tenant_id: uuid.UUID) -> str:
     """PENDING when the definition needs an index built after the change commits, else NONE."""
-    wanted = btree_statement(definition) or unique_statement(definition, tenant_id)
-    return "PENDING" if wanted else "NONE"
+    return "PENDING" if index_statements(definition, tenant_id) else "NONE"
 
 
 async def _check_unique_values(conn: AsyncConnection, tenant_id: uuid.UUID, definition: FieldDefinition) -> None:
@@ -424,10 +423,7 @@ async def update_definition(
 
 
 def _same_indexes(old: FieldDefinition, new: FieldDefinition, tenant_id: uuid.UUID) -> bool:
-    return (btree_statement(old), unique_statement(old, tenant_id)) == (
-        btree_statement(new),
-        unique_statement(new, tenant_id),
-    )
+    return index_statements(old, tenant_id) == index_statements(new, tenant_id)
 
 
 async def set_archived(

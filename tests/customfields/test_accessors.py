@@ -59,7 +59,9 @@ async def test_the_embedded_database_has_leakproof_accessors(owner_engine: Async
             )
         )
         assert [tuple(r) for r in rows] == [
+            ("rapport_custom_amount_float8", True, "plpgsql"),
             ("rapport_custom_bigint", True, "plpgsql"),
+            ("rapport_custom_float8", True, "plpgsql"),
             ("rapport_custom_text", True, "internal"),
         ]
 
@@ -113,12 +115,55 @@ async def test_accessors_never_fail(owner_engine: AsyncEngine, document: str, as
     assert tuple(row) == (as_text, as_bigint)
 
 
+# (document, rapport_custom_float8(document, 'k'), rapport_custom_amount_float8(document, 'k'))
+DECIMAL_DOCUMENTS = [
+    ('{"k": "12.5"}', 12.5, None),
+    ('{"k": 12.5}', 12.5, None),
+    ('{"k": "-0.10000000000000000001"}', -0.1, None),
+    ('{"k": "99999999999999999999999999999999999999"}', 1e38, None),
+    ('{"k": "999999999999999999999999999999999999999"}', None, None),  # 39 digits: never canonical
+    ('{"k": "0.00000000000000000000000000000000000001"}', 1e-38, None),
+    ('{"k": 1e30}', 1e30, None),
+    ('{"k": 1e-5}', 0.00001, None),
+    ('{"k": "1e5"}', None, None),
+    ('{"k": "NaN"}', None, None),
+    ('{"k": "Infinity"}', None, None),
+    ('{"k": "12,5"}', None, None),
+    ('{"k": "12."}', None, None),
+    ('{"k": ".5"}', None, None),
+    ('{"k": {"amount": "7.25", "currency": "EUR"}}', None, 7.25),
+    ('{"k": {"amount": 7.25}}', None, 7.25),
+    ('{"k": {"amount": "lots"}}', None, None),
+    ('{"k": {"amount": ["1"]}}', None, None),
+    ('{"k": ["amount"]}', None, None),
+    ('{"k": "amount"}', None, None),
+    ('{"k": 3}', 3.0, None),
+]
+
+
+@pytest.mark.parametrize(("document", "as_float", "as_amount"), DECIMAL_DOCUMENTS)
+async def test_float8_accessors_never_fail(
+    owner_engine: AsyncEngine, document: str, as_float: float | None, as_amount: float | None
+) -> None:
+    async with owner_engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT rapport_custom_float8(CAST(:d AS jsonb), 'k'), "
+                    "rapport_custom_amount_float8(CAST(:d AS jsonb), 'k')"
+                ),
+                {"d": document},
+            )
+        ).one()
+    assert tuple(row) == (as_float, as_amount)
+
+
 @pytest.mark.parametrize("accessor", accessors.ACCESSORS, ids=lambda a: a.name)
 async def test_leakproof_definitions_return_what_their_expressions_do(
     owner_engine: AsyncEngine, accessor: accessors.Accessor
 ) -> None:
     """The indexes on the accessors hold their results: a faster definition must not change one."""
-    documents = [d for d, _, _ in ODD_DOCUMENTS] + [None]
+    documents = [d for d, _, _ in ODD_DOCUMENTS] + [d for d, _, _ in DECIMAL_DOCUMENTS] + [None]
     reference = f"SELECT {accessor.body.replace('doc', 'CAST(:d AS jsonb)').replace('key', ':k')}"
     async with owner_engine.connect() as conn:
         for document in documents:
@@ -150,7 +195,9 @@ async def test_install_brings_an_outdated_leakproof_definition_up_to_date(owner_
                 )
             )
             assert [tuple(r) for r in rows] == [
+                ("rapport_custom_amount_float8", "plpgsql", 4),
                 ("rapport_custom_bigint", "plpgsql", 4),
+                ("rapport_custom_float8", "plpgsql", 4),
                 ("rapport_custom_text", "internal", 1),
             ]
         finally:

@@ -8,7 +8,10 @@ that use it can use those indexes.
 
 from __future__ import annotations
 
+import decimal as pydecimal
+import operator
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from graphql import (
@@ -37,6 +40,33 @@ def stored_text(column: ColumnElement[Any], *path: str) -> ColumnElement[Any]:
     for key in keys[:-1]:
         expression = expression.op("->", return_type=JSONB)(key)
     return expression.op("->>", return_type=Text)(keys[-1])
+
+
+def float_ranges(
+    expr: ColumnElement[Any], filter_obj: Any, number: Callable[[Any], pydecimal.Decimal]
+) -> list[ColumnElement[bool]]:
+    """The float8 conditions an exact decimal filter implies (``eq``, ``in``, ``gt``, ``gte``, ``lt``, ``lte``),
+    on ``expr``, a leakproof float8 accessor of the value: under row-level security an index can serve them,
+    which it cannot for numeric comparisons (decision 29). Rounding to float8 is monotonic, so ``x > v``
+    implies ``float8(x) >= float8(v)``: each is a superset of its exact condition, which stays beside it and
+    decides. ``number`` parses an operand (and refuses a bad one, as the exact condition does)."""
+    clauses: list[ColumnElement[bool]] = []
+    for op, value in set_operators(filter_obj):
+        if op == "in_" and value:
+            clauses.append(expr.in_([float(number(v)) for v in value]))
+        elif op in _FLOAT_BOUNDS:
+            clauses.append(_FLOAT_BOUNDS[op](expr, float(number(value))))
+    return clauses
+
+
+# Each exact comparison and the float8 one it implies.
+_FLOAT_BOUNDS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "eq": operator.eq,
+    "gt": operator.ge,
+    "gte": operator.ge,
+    "lt": operator.le,
+    "lte": operator.le,
+}
 
 
 def guarded_cast(text: ColumnElement[Any], pattern: str, type_: Any) -> ColumnElement[Any]:
@@ -137,6 +167,12 @@ class FieldType(ABC):
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         """The typed SQL value of the field (text by default, through the accessor indexes can serve)."""
         return custom_text(column, definition.key)
+
+    def range_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any] | None:
+        """For exact decimals, their value as float8 through a leakproof accessor: what filters state their
+        ranges on as well (``float_ranges``), and what a filterable field's range index is built on. None for
+        types whose value expression is leakproof already."""
+        return None
 
     def sort_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         return self.value_expr(column, definition)

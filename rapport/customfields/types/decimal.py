@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric
 
+from rapport.customfields.accessors import CANONICAL_DECIMAL, custom_float8
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
     ConfigProblem,
@@ -14,6 +15,7 @@ from rapport.customfields.types.base import (
     FieldValueError,
     canonical_setting,
     check_range,
+    float_ranges,
     guarded_cast,
     stored_text,
 )
@@ -21,8 +23,6 @@ from rapport.errors import BadInput, UserErrorCode
 
 MAX_DIGITS = 38
 MAX_SCALE = 12
-# The canonical spelling (``canonical_decimal``): what a numeric cast always accepts.
-CANONICAL_DECIMAL = r"^-?[0-9]{1,38}(\.[0-9]{1,38})?$"
 
 
 def parse_decimal(value: Any) -> pydecimal.Decimal:
@@ -78,6 +78,18 @@ class DecimalType(FieldType):
     scalar = "Decimal"
     filter_input = "DecimalFilter"
     settings = frozenset({"min", "max", "scale"})
+
+    def range_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any] | None:
+        return custom_float8(column, definition.key)
+
+    def filter_clauses(
+        self, column: ColumnElement[Any], definition: FieldDefinition, filter_obj: Any
+    ) -> list[ColumnElement[bool]]:
+        ranges = self.range_expr(column, definition)
+        assert ranges is not None
+        return super().filter_clauses(column, definition, filter_obj) + float_ranges(
+            ranges, filter_obj, self.filter_value
+        )
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
         canonical_setting(config, "min", lambda v: canonical_decimal(parse_decimal(v)))

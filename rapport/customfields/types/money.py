@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric
 
+from rapport.customfields.accessors import CANONICAL_DECIMAL, custom_amount_float8
 from rapport.customfields.definition import FieldDefinition
 from rapport.customfields.types.base import (
     ConfigProblem,
@@ -18,10 +19,11 @@ from rapport.customfields.types.base import (
     FieldValueError,
     TypeScope,
     canonical_setting,
+    float_ranges,
     guarded_cast,
     stored_text,
 )
-from rapport.customfields.types.decimal import CANONICAL_DECIMAL, canonical_decimal, parse_decimal
+from rapport.customfields.types.decimal import canonical_decimal, parse_decimal
 from rapport.errors import UserErrorCode
 from rapport.schema.filters import FilterOps, compare, is_set
 from rapport.validation import currency_code
@@ -91,6 +93,9 @@ class MoneyType(FieldType):
         """The amount: what sorting and amount ranges use (and what an index is built on)."""
         return guarded_cast(stored_text(column, definition.key, "amount"), CANONICAL_DECIMAL, Numeric)
 
+    def range_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any] | None:
+        return custom_amount_float8(column, definition.key)
+
     def currency_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
         text: ColumnElement[Any] = stored_text(column, definition.key, "currency")
         return text
@@ -102,6 +107,7 @@ class MoneyType(FieldType):
         amount, currency = filter_obj.amount, filter_obj.currency
         if is_set(amount):
             clauses += compare(self.value_expr(column, definition), FilterOps(amount), self._amount)
+            clauses += float_ranges(custom_amount_float8(column, definition.key), FilterOps(amount), self._amount)
         if is_set(currency):
             clauses += compare(
                 self.currency_expr(column, definition),
