@@ -4,6 +4,7 @@ the exact one: answers must be exactly the numeric comparison's, also where floa
 
 from __future__ import annotations
 
+import asyncio
 import decimal
 import uuid
 from collections.abc import Callable
@@ -159,3 +160,23 @@ async def test_the_accessors_index_holds_what_filters_compare(owner_engine: Asyn
             text("SELECT rapport_custom_float8('{\"k\": \"0.10000000000000000001\"}', 'k') = 0.1::float8")
         )
         assert value.scalar() is True
+
+
+async def test_a_build_drops_the_range_index_of_an_earlier_expression(
+    rapport: App, tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    definition = FieldDefinition(
+        id=uuid.uuid4(), entity="CUSTOMER", key="legacyAmount", type="DECIMAL", label="L", config={"filterable": True}
+    )
+    current = range_name(definition)
+    earlier = current[:-6] + "abc123"
+    async with owner_engine.connect() as conn:
+        await conn.execute(text(f"CREATE INDEX {earlier} ON customers (tenant_id, (custom ->> 'legacyAmount'))"))
+        await conn.commit()
+    await add_field(tenant, "legacyAmount", "DECIMAL", filterable=True)
+    await asyncio.wait_for(rapport.app.state.rapport.index_builder.drain(), 60)
+    async with owner_engine.connect() as conn:
+        names = await conn.execute(
+            text("SELECT relname FROM pg_class WHERE relname IN (:a, :b)"), {"a": earlier, "b": current}
+        )
+        assert list(names.scalars()) == [current]
