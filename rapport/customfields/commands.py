@@ -34,11 +34,16 @@ def _engine() -> tuple[Any, AsyncEngine]:
 
 
 @index_app.command("build")
-def index_build() -> None:
+def index_build(
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also build the indexes whose last build failed (once fixed).")
+    ] = False,
+) -> None:
     """Build every custom-field index that is pending (or was interrupted), one at a time."""
 
     async def main(engine: AsyncEngine) -> list[tuple[Any, str]]:
-        return [(job, await build(engine, job)) for job in await pending_jobs(engine)]
+        jobs = await pending_jobs(engine, retry_failed=retry_failed)
+        return [(job, await build(engine, job)) for job in jobs]
 
     database, engine = _engine()
     try:

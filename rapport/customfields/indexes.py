@@ -277,9 +277,11 @@ def index_names(definition: FieldDefinition) -> list[str]:
     return names + ([unique_name(definition)] if definition.setting("unique") else [])
 
 
-async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
+async def pending_jobs(engine: AsyncEngine, *, retry_failed: bool = False) -> list[Pending]:
     """Definitions whose indexes are PENDING or were interrupted (BUILDING), in every tenant; READY or NONE ones
-    whose indexes are missing (dropped by hand, renamed or added by an upgrade) are set PENDING again."""
+    whose indexes are missing (dropped by hand, renamed or added by an upgrade) are set PENDING again, and with
+    ``retry_failed`` FAILED ones too (an operator fixed what failed them: they are never retried unasked, as
+    most failures, say duplicate values under a unique index, fail again)."""
     jobs: list[Pending] = []
     tenants = table_of(Tenant)
     async with engine.connect() as conn:
@@ -303,7 +305,9 @@ async def pending_jobs(engine: AsyncEngine) -> list[Pending]:
                 )
                 for definition in map(FieldDefinition.from_row, rows):
                     # NONE too: a type can gain an index in an upgrade (filterable selects did).
-                    settled = definition.index_status in ("READY", "NONE")
+                    settled = definition.index_status in ("READY", "NONE") or (
+                        retry_failed and definition.index_status == "FAILED"
+                    )
                     missing = settled and not set(index_names(definition)) <= present
                     if missing:
                         await conn.execute(
