@@ -218,3 +218,33 @@ async def test_the_erase_function_is_narrow(app_role_engine: AsyncEngine, tenant
                 await conn.execute(call, {"c": uuid_of(customer["id"])})
             assert getattr(refused.value.orig, "sqlstate", None) == "42501"
             await transaction.rollback()
+
+
+async def test_a_create_records_every_field_with_a_value_and_nothing_else(
+    tenant: Tenant, owner_engine: AsyncEngine
+) -> None:
+    """What an insert's entry holds, against the row as stored (the trigger reads inserts in one pass)."""
+    await tenant.add_field("CUSTOMER", "nickname", "TEXT")
+    await tenant.add_field("CUSTOMER", "score", "INTEGER")
+    customer = await create_customer(
+        tenant, "Whole Ada", email="whole@example.com", tags=["a", "b"], custom={"nickname": "W", "score": 0}
+    )
+    async with owner_engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('rapport.tenant_id', :t, true)"), {"t": str(tenant.id)})
+        stored, recorded = (
+            await conn.execute(
+                text(
+                    "SELECT to_jsonb(c), a.changes FROM customers c JOIN audit_log a "
+                    "ON a.tenant_id = c.tenant_id AND a.entity_id = c.id AND a.action = 'CREATE' "
+                    "WHERE c.tenant_id = :t AND c.id = :id"
+                ),
+                {"t": tenant.id, "id": uuid_of(customer["id"])},
+            )
+        ).one()
+    meta = {"tenant_id", "id", "version", "created_at", "updated_at", "custom"}
+    expected = {k: {"before": None, "after": v} for k, v in stored.items() if k not in meta and v is not None}
+    expected |= {f"custom.{k}": {"before": None, "after": v} for k, v in stored["custom"].items() if v is not None}
+    assert recorded == expected
+    assert recorded["custom.score"] == {"before": None, "after": 0}  # a zero is a value
+    assert "phone" not in recorded
+    assert "deleted_at" not in recorded
