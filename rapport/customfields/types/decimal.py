@@ -85,11 +85,8 @@ class DecimalType(FieldType):
     def filter_clauses(
         self, column: ColumnElement[Any], definition: FieldDefinition, filter_obj: Any
     ) -> list[ColumnElement[bool]]:
-        ranges = self.range_expr(column, definition)
-        assert ranges is not None
-        return super().filter_clauses(column, definition, filter_obj) + float_ranges(
-            ranges, filter_obj, self.filter_value
-        )
+        exact = super().filter_clauses(column, definition, filter_obj)
+        return exact + float_ranges(custom_float8(column, definition.key), filter_obj, self.filter_value)
 
     def check_config(self, config: dict[str, Any], definition: FieldDefinition) -> None:
         canonical_setting(config, "min", lambda v: canonical_decimal(parse_decimal(v)))

@@ -90,7 +90,7 @@ class MoneyType(FieldType):
             raise FieldValueError(UserErrorCode.TOO_LARGE, f"must be at most {hi}", ("amount",))
 
     def value_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any]:
-        """The amount: what sorting and amount ranges use (and what an index is built on)."""
+        """The amount: what sorting and exact amount comparisons use (and a sortable field's btree is built on)."""
         return guarded_cast(stored_text(column, definition.key, "amount"), CANONICAL_DECIMAL, Numeric)
 
     def range_expr(self, column: ColumnElement[Any], definition: FieldDefinition) -> ColumnElement[Any] | None:
