@@ -66,15 +66,25 @@ async def test_decimal_ranges_are_exact_where_float8_is_not(rapport: App, tenant
 
 async def test_money_amount_ranges_are_exact(tenant: Tenant) -> None:
     await add_field(tenant, "price", "MONEY", filterable=True, currency="EUR")
-    amounts = ["0.1", "0.1001", "0.0999", "-3", "1000000000000000000000000000000000.5"]
+    # m4 and m5 are one double.
+    amounts = [
+        "0.1",
+        "0.1001",
+        "0.0999",
+        "-3",
+        "1000000000000000000000000000000000.5",
+        "1000000000000000000000000000000000.25",
+    ]
     for i, amount in enumerate(amounts):
         await created(tenant, f"m{i}", custom={"price": {"amount": amount}})
-    assert await found(tenant, "price", {"amount": {"gt": "0.1"}}) == ["m1", "m4"]
+    assert await found(tenant, "price", {"amount": {"gt": amounts[5]}}) == ["m4"]
+    assert await found(tenant, "price", {"amount": {"lte": amounts[5], "gt": "1"}}) == ["m5"]
+    assert await found(tenant, "price", {"amount": {"gt": "0.1"}}) == ["m1", "m4", "m5"]
     assert await found(tenant, "price", {"amount": {"lte": "0.1"}}) == ["m0", "m2", "m3"]
     assert await found(tenant, "price", {"amount": {"eq": "0.1"}}) == ["m0"]
     assert await found(tenant, "price", {"amount": {"gte": "-3", "lt": "0.1"}}) == ["m2", "m3"]
     both = {"amount": {"gt": "0"}, "currency": {"eq": "EUR"}}
-    assert await found(tenant, "price", both) == ["m0", "m1", "m2", "m4"]
+    assert await found(tenant, "price", both) == ["m0", "m1", "m2", "m4", "m5"]
 
 
 async def test_not_of_a_decimal_range_is_its_exact_complement(tenant: Tenant) -> None:
