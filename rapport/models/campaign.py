@@ -37,6 +37,7 @@ class Campaign(TenantScoped, Timestamped, Versioned, Customizable, Base):
 class CampaignMember(TenantScoped, Timestamped, Versioned, Base):
     __tablename__ = "campaign_members"
     __table_args__ = (
+        Index("ix_campaign_members_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
         ForeignKeyConstraint(["tenant_id", "campaign_id"], ["campaigns.tenant_id", "campaigns.id"]),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         ForeignKeyConstraint(["tenant_id", "lead_id"], ["leads.tenant_id", "leads.id"]),

@@ -14,6 +14,10 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Interaction(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "interactions"
     __table_args__ = (
+        Index("ix_interactions_tenant_id_order_id_id", "tenant_id", "order_id", "id"),
+        Index("ix_interactions_tenant_id_opportunity_id_id", "tenant_id", "opportunity_id", "id"),
+        Index("ix_interactions_tenant_id_contact_id_id", "tenant_id", "contact_id", "id"),
+        Index("ix_interactions_tenant_id_case_id_id", "tenant_id", "case_id", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         ForeignKeyConstraint(["tenant_id", "contact_id"], ["contacts.tenant_id", "contacts.id"]),
         ForeignKeyConstraint(["tenant_id", "lead_id"], ["leads.tenant_id", "leads.id"]),

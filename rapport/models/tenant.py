@@ -33,6 +33,7 @@ class User(TenantScoped, Timestamped, Versioned, Customizable, Base):
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"]),
         Index("uq_users_tenant_id_email", "tenant_id", "email", unique=True),
+        Index("ix_users_tenant_id_team_id_id", "tenant_id", "team_id", "id"),
         CheckConstraint(ROLE_CHECK, name="role"),
     )
 
