@@ -76,16 +76,19 @@ def _btree_base(definition: FieldDefinition) -> str:
     return f"cf_{table}_{definition.key.lower()}_{definition.type.lower()}"
 
 
+def _digested(prefix: str, expression: str) -> str:
+    """``prefix`` (table, key, type and kind) and a digest of the expression: keys that differ only in case, and
+    an expression that changed between versions, never find an index built on something else."""
+    digest = hashlib.blake2s(expression.encode(), digest_size=3).hexdigest()
+    return _short(f"{prefix}_{digest}")
+
+
 def btree_name(definition: FieldDefinition) -> str:
-    """Named after (table, key, type) and a digest of the expression: keys that differ only in case, and an
-    expression that changed between versions, never find an index built on something else."""
-    digest = hashlib.blake2s(_btree_expression(definition).encode(), digest_size=3).hexdigest()
-    return _short(f"{_btree_base(definition)}_{digest}")
+    return _digested(_btree_base(definition), _btree_expression(definition))
 
 
 def range_name(definition: FieldDefinition) -> str:
-    digest = hashlib.blake2s(_range_expression(definition).encode(), digest_size=3).hexdigest()
-    return _short(f"{_btree_base(definition)}_range_{digest}")
+    return _digested(f"{_btree_base(definition)}_range", _range_expression(definition))
 
 
 def legacy_btree_name(definition: FieldDefinition) -> str:
@@ -108,19 +111,22 @@ def _btree_expression(definition: FieldDefinition) -> str:
     return _sql(field_type(definition.type).value_expr(table.c.custom, definition))
 
 
+def _range_value(definition: FieldDefinition) -> Any:
+    """The type's float8 value for range filters (``FieldType.range_expr``), None for types without one."""
+    table = CUSTOMIZABLE[definition.entity].table
+    return field_type(definition.type).range_expr(table.c.custom, definition)
+
+
 def _range_expression(definition: FieldDefinition) -> str:
     # Not a partial index on rows with a value, which would be smaller: ANALYZE gathers no statistics on a
     # partial index's expressions, and without them the planner guessed a third of the rows and scanned.
-    table = CUSTOMIZABLE[definition.entity].table
-    expression = field_type(definition.type).range_expr(table.c.custom, definition)
+    expression = _range_value(definition)
     assert expression is not None
     return _sql(expression)
 
 
 def _has_range(definition: FieldDefinition) -> bool:
-    return (
-        field_type(definition.type).range_expr(CUSTOMIZABLE[definition.entity].table.c.custom, definition) is not None
-    )
+    return _range_value(definition) is not None
 
 
 def wants_btree(definition: FieldDefinition) -> bool:
@@ -134,24 +140,21 @@ def wants_range(definition: FieldDefinition) -> bool:
     return bool(definition.setting("filterable")) and _has_range(definition)
 
 
+def _expression_index(definition: FieldDefinition, name: str, expression: str) -> str:
+    table = CUSTOMIZABLE[definition.entity].table.name
+    return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} (tenant_id, ({expression}))"
+
+
 def range_statement(definition: FieldDefinition) -> str | None:
     if not wants_range(definition):
         return None
-    table = CUSTOMIZABLE[definition.entity].table.name
-    return (
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {range_name(definition)} ON {table} "
-        f"(tenant_id, ({_range_expression(definition)}))"
-    )
+    return _expression_index(definition, range_name(definition), _range_expression(definition))
 
 
 def btree_statement(definition: FieldDefinition) -> str | None:
     if not wants_btree(definition):
         return None
-    table = CUSTOMIZABLE[definition.entity].table.name
-    return (
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {btree_name(definition)} ON {table} "
-        f"(tenant_id, ({_btree_expression(definition)}))"
-    )
+    return _expression_index(definition, btree_name(definition), _btree_expression(definition))
 
 
 def unique_statement(definition: FieldDefinition, tenant_id: uuid.UUID) -> str | None:
@@ -249,8 +252,8 @@ async def build(engine: AsyncEngine, job: Pending) -> str:
     statements = index_statements(definition, job.tenant_id)
     outdated: list[str] = []
     if wants_btree(definition):
-        base = _btree_base(definition)
-        outdated += [legacy_btree_name(definition), *await _outdated(engine, btree_name(definition), base)]
+        outdated += [legacy_btree_name(definition)]
+        outdated += await _outdated(engine, btree_name(definition), _btree_base(definition))
     if wants_range(definition):
         outdated += await _outdated(engine, range_name(definition), f"{_btree_base(definition)}_range")
     statements[:0] = [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in outdated]
