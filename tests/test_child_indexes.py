@@ -1,5 +1,6 @@
-"""Every nested list (``Children`` in the entity declarations) reads its page through an index that starts with
-(tenant_id, the parent's key): without one, each parent's page reads the tenant's rows."""
+"""Indexes the relations need: every nested list (``Children`` in the entity declarations) reads its page through
+an index that starts with (tenant_id, the parent's key), or each parent's page reads the tenant's rows; every
+foreign key has an index on its columns, or each referenced row deleted reads the tenant's referencing rows."""
 
 from __future__ import annotations
 
@@ -33,3 +34,23 @@ async def test_every_nested_list_has_an_index_on_its_parent_key(owner_engine: As
         )
         leading = {(table, second) for table, first, second in rows if first == "tenant_id"}
     assert [w for w in wanted if w not in leading] == []
+
+
+async def test_every_foreign_key_has_an_index_on_its_columns(owner_engine: AsyncEngine) -> None:
+    """Deleting a referenced row (a purge, an erasure, a user removed) makes PostgreSQL look for the rows still
+    pointing at it, once per row deleted: each foreign key needs an index whose leading columns are its own."""
+    async with owner_engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT c.conrelid::regclass::text, c.conname, EXISTS ("
+                    "  SELECT FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indpred IS NULL"
+                    "  AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey"
+                    "  AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey"
+                    ") FROM pg_constraint c "
+                    "WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace"
+                )
+            )
+        ).all()
+    assert len(rows) >= 50
+    assert [(table, name) for table, name, indexed in rows if not indexed] == []

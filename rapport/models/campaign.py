@@ -45,6 +45,7 @@ class CampaignMember(TenantScoped, Timestamped, Versioned, Base):
         CheckConstraint("status IN ('TARGETED', 'SENT', 'RESPONDED', 'CONVERTED')", name="status"),
         CheckConstraint("attributed_revenue >= 0", name="revenue"),
         Index("ix_campaign_members_tenant_id_campaign_id_id", "tenant_id", "campaign_id", "id"),
+        Index("ix_campaign_members_tenant_id_lead_id", "tenant_id", "lead_id"),
         Index(
             "uq_campaign_members_customer",
             "tenant_id",

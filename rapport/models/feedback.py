@@ -23,6 +23,7 @@ class Feedback(TenantScoped, Timestamped, Versioned, Customizable, Base):
         CheckConstraint("nps IS NULL OR nps BETWEEN 0 AND 10", name="nps"),
         CheckConstraint("status IS NULL OR status IN ('OPEN', 'ACKNOWLEDGED', 'RESOLVED')", name="status"),
         Index("ix_feedback_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
+        Index("ix_feedback_tenant_id_product_id", "tenant_id", "product_id"),
         Index("ix_feedback_custom", "custom", postgresql_using="gin", postgresql_ops={"custom": "jsonb_path_ops"}),
     )
 

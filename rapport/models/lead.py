@@ -22,6 +22,9 @@ class Lead(TenantScoped, Timestamped, Versioned, Customizable, Base):
         CheckConstraint("score BETWEEN 0 AND 100", name="score"),
         Index("ix_leads_tenant_id_status", "tenant_id", "status"),
         Index("ix_leads_tenant_id_owner_id", "tenant_id", "owner_id"),
+        Index("ix_leads_tenant_id_customer_id", "tenant_id", "customer_id"),
+        Index("ix_leads_tenant_id_contact_id", "tenant_id", "contact_id"),
+        Index("ix_leads_tenant_id_opportunity_id", "tenant_id", "opportunity_id"),
         Index("ix_leads_custom", "custom", postgresql_using="gin", postgresql_ops={"custom": "jsonb_path_ops"}),
     )
 

@@ -60,6 +60,7 @@ class LedgerEntry(TenantScoped, Base):
         # The reference makes an entry idempotent: recording it twice records it once.
         Index("uq_ledger_entries_reference", "tenant_id", "account", "reference", unique=True),
         Index("ix_ledger_entries_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
+        Index("ix_ledger_entries_tenant_id_created_by_id", "tenant_id", "created_by_id"),
     )
 
     customer_id: Mapped[uuid.UUID]

@@ -89,6 +89,8 @@ class OpportunityStageChange(TenantScoped, Base):
         ForeignKeyConstraint(["tenant_id", "changed_by_id"], ["users.tenant_id", "users.id"]),
         Index("ix_opportunity_stage_changes_tenant_id_opportunity_id_id", "tenant_id", "opportunity_id", "id"),
         Index("ix_opportunity_stage_changes_tenant_id_to_stage_id", "tenant_id", "to_stage_id"),
+        Index("ix_opportunity_stage_changes_tenant_id_from_stage_id", "tenant_id", "from_stage_id"),
+        Index("ix_opportunity_stage_changes_tenant_id_changed_by_id", "tenant_id", "changed_by_id"),
     )
 
     opportunity_id: Mapped[uuid.UUID]

@@ -26,6 +26,8 @@ class ServiceCase(TenantScoped, Timestamped, Versioned, Customizable, Base):
         CheckConstraint("priority IN ('LOW', 'NORMAL', 'HIGH', 'URGENT')", name="priority"),
         Index("ix_service_cases_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
         Index("ix_service_cases_tenant_id_status", "tenant_id", "status"),
+        Index("ix_service_cases_tenant_id_order_item_id", "tenant_id", "order_item_id"),
+        Index("ix_service_cases_tenant_id_assignee_id", "tenant_id", "assignee_id"),
         Index("ix_service_cases_custom", "custom", postgresql_using="gin", postgresql_ops={"custom": "jsonb_path_ops"}),
     )
 

@@ -49,6 +49,7 @@ class ApiToken(TenantScoped, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
         CheckConstraint(ROLE_CHECK, name="role"),
+        Index("ix_api_tokens_tenant_id_user_id", "tenant_id", "user_id"),
     )
 
     user_id: Mapped[uuid.UUID]
