@@ -160,3 +160,18 @@ def test_which_values_are_written(value: Any, kind: Any, written: bool) -> None:
 def test_in_lists_are_written_only_whole() -> None:
     assert _literal_reads_the_same(bindparam("v", ["a", "b%"], String(), expanding=True)) is False
     assert _literal_reads_the_same(bindparam("v", [], String(), expanding=True)) is False
+
+
+async def test_page_sizes_are_written_into_the_text(rapport: App, scored: Tenant) -> None:
+    """A page's LIMIT is a constant of the cached statement: as a parameter, a generic plan could not know it and
+    PostgreSQL planned the statement again on every run."""
+    query = "{ customers(first: 3) { nodes { name contacts(first: 2) { nodes { name } } } } }"
+    first = await scored.data(query)
+    with sent(rapport) as pool:
+        assert await scored.data(query) == first
+    statement, parameters = read(pool)
+    assert "LIMIT 3" in statement
+    assert "LIMIT 2" in statement
+    assert 3 not in parameters.values()
+    assert 2 not in parameters.values()
+    assert len(first["customers"]["nodes"]) == 3
