@@ -6,8 +6,9 @@ a hundredfold: on the bench, `segment = $1 AND score >= $2` ordered by signup da
 a fifth of the tenant through the segment's index and sorting it (25 ms) instead of walking the date index
 from the cursor (1 ms). Requests with a ``filter`` argument anywhere therefore run with
 ``plan_cache_mode = force_custom_plan`` (set by the authentication statement, so no round trip): each execution is
-planned with its values, for a few tenths of a millisecond. Everything else keeps generic plans, which for
-lookups by id and keyset pages by id are as good as custom ones and skip the planning.
+planned with its values, for a few tenths of a millisecond. Everything else keeps the database's own mode, which
+takes generic plans for lookups by id and keyset pages (as good as custom ones there, and without the planning)
+once their page sizes are in the statement's text (decision 34).
 """
 
 from __future__ import annotations
