@@ -164,7 +164,8 @@ def test_in_lists_are_written_only_whole() -> None:
 
 async def test_page_sizes_are_written_into_the_text(rapport: App, scored: Tenant) -> None:
     """A page's LIMIT is a constant of the cached statement: as a parameter, a generic plan could not know it and
-    PostgreSQL planned the statement again on every run."""
+    PostgreSQL planned the statement again on every run. A filtered page keeps it bound (its generic plan, knowing
+    the size, took a filter's index and sorted instead of walking the sort's index)."""
     query = "{ customers(first: 3) { nodes { name contacts(first: 2) { nodes { name } } } } }"
     first = await scored.data(query)
     with sent(rapport) as pool:
@@ -175,3 +176,11 @@ async def test_page_sizes_are_written_into_the_text(rapport: App, scored: Tenant
     assert 3 not in parameters.values()
     assert 2 not in parameters.values()
     assert len(first["customers"]["nodes"]) == 3
+
+
+async def test_a_filtered_pages_size_stays_a_parameter(rapport: App, scored: Tenant) -> None:
+    f = {"custom": {"score": {"gte": 15}}}
+    _, _, pool = await twice(rapport, scored, f)
+    statement, parameters = read(pool)
+    assert "LIMIT 10" not in statement
+    assert 10 in parameters.values()
