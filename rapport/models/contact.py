@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Contact(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "contacts"
     __table_args__ = (
+        Index("ix_contacts_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         # Serves "first N contacts of each of these customers" (the batched LATERAL loader).
         Index("ix_contacts_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),

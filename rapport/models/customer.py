@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Customer(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "customers"
     __table_args__ = (
+        Index("ix_customers_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "owner_id"], ["users.tenant_id", "users.id"]),
         CheckConstraint("kind IN ('PERSON', 'COMPANY')", name="kind"),

@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Interaction(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "interactions"
     __table_args__ = (
+        Index("ix_interactions_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_interactions_tenant_id_order_id_id", "tenant_id", "order_id", "id"),
         Index("ix_interactions_tenant_id_opportunity_id_id", "tenant_id", "opportunity_id", "id"),
         Index("ix_interactions_tenant_id_contact_id_id", "tenant_id", "contact_id", "id"),

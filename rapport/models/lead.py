@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Lead(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "leads"
     __table_args__ = (
+        Index("ix_leads_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id", "owner_id"], ["users.tenant_id", "users.id"]),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         ForeignKeyConstraint(["tenant_id", "contact_id"], ["contacts.tenant_id", "contacts.id"]),

@@ -52,6 +52,7 @@ class LedgerEntry(TenantScoped, Base):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
+        Index("ix_ledger_entries_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
         CheckConstraint("account IN ('POINTS', 'BALANCE')", name="account"),

@@ -18,6 +18,7 @@ ORDER_STATUSES = ("PENDING", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCE
 class Order(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "orders"
     __table_args__ = (
+        Index("ix_orders_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         Index("uq_orders_tenant_id_order_number", "tenant_id", "order_number", unique=True),
         # Serves a customer's orders newest first, and the per-customer figures.

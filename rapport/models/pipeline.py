@@ -47,6 +47,7 @@ class PipelineStage(TenantScoped, Timestamped, Versioned, Base):
 class Opportunity(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "opportunities"
     __table_args__ = (
+        Index("ix_opportunities_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_opportunities_tenant_id_pipeline_id_id", "tenant_id", "pipeline_id", "id"),
         Index("ix_opportunities_tenant_id_contact_id_id", "tenant_id", "contact_id", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),

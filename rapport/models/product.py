@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class Product(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "products"
     __table_args__ = (
+        Index("ix_products_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         Index("uq_products_tenant_id_sku", "tenant_id", "sku", unique=True),
         Index("ix_products_tenant_id_category", "tenant_id", "category"),

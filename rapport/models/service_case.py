@@ -14,6 +14,7 @@ from rapport.models.base import Base, Customizable, TenantScoped, Timestamped, V
 class ServiceCase(TenantScoped, Timestamped, Versioned, Customizable, Base):
     __tablename__ = "service_cases"
     __table_args__ = (
+        Index("ix_service_cases_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_service_cases_tenant_id_order_id_id", "tenant_id", "order_id", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
