@@ -84,7 +84,7 @@ def _digested(prefix: str, expression: str) -> str:
 
 
 def btree_name(definition: FieldDefinition) -> str:
-    return _digested(_btree_base(definition), _btree_expression(definition))
+    return _digested(_btree_base(definition), _btree_columns(definition))
 
 
 def range_name(definition: FieldDefinition) -> str:
@@ -109,6 +109,12 @@ def _sql(expression: Any) -> str:
 def _btree_expression(definition: FieldDefinition) -> str:
     table = CUSTOMIZABLE[definition.entity].table
     return _sql(field_type(definition.type).value_expr(table.c.custom, definition))
+
+
+def _btree_columns(definition: FieldDefinition) -> str:
+    """The value, then the id: pages sort by (value, id), and without the id every group of equal values (all
+    the records without one, often most of them) was sorted by id for each page (decision 29)."""
+    return f"({_btree_expression(definition)}), id"
 
 
 def _range_value(definition: FieldDefinition) -> Any:
@@ -140,21 +146,21 @@ def wants_range(definition: FieldDefinition) -> bool:
     return bool(definition.setting("filterable")) and _has_range(definition)
 
 
-def _expression_index(definition: FieldDefinition, name: str, expression: str) -> str:
+def _expression_index(definition: FieldDefinition, name: str, columns: str) -> str:
     table = CUSTOMIZABLE[definition.entity].table.name
-    return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} (tenant_id, ({expression}))"
+    return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} (tenant_id, {columns})"
 
 
 def range_statement(definition: FieldDefinition) -> str | None:
     if not wants_range(definition):
         return None
-    return _expression_index(definition, range_name(definition), _range_expression(definition))
+    return _expression_index(definition, range_name(definition), f"({_range_expression(definition)})")
 
 
 def btree_statement(definition: FieldDefinition) -> str | None:
     if not wants_btree(definition):
         return None
-    return _expression_index(definition, btree_name(definition), _btree_expression(definition))
+    return _expression_index(definition, btree_name(definition), _btree_columns(definition))
 
 
 def unique_statement(definition: FieldDefinition, tenant_id: uuid.UUID) -> str | None:

@@ -358,6 +358,28 @@ async def test_a_page_reads_no_further_group_of_equal_sort_values(
         assert read <= 11, plan  # the page, its look-ahead row, and the row that ends their date
 
 
+@pytest.mark.parametrize(("direction", "common", "stored"), [("DESC", None, "NULL"), ("ASC", 0, "to_jsonb(0)")])
+async def test_a_page_inside_a_large_group_of_equal_values_walks_the_index(
+    rapport: App, settings: Any, tenant: Tenant, owner_engine: Any, direction: str, common: Any, stored: str
+) -> None:
+    """Nine records in ten share one sort value (none, which sorts first descending; or 0, first ascending), a
+    group that pages order by id. The index holds the id after the value, so a page inside that group is read
+    in order, not sorted with the whole group."""
+    value = f"CASE WHEN n % 10 = 0 THEN to_jsonb(n) ELSE {stored} END"
+    index = price_index(await indexed_tenant(rapport, tenant, owner_engine, "INTEGER", {}, value))
+    order = f"orderBy: [{{custom: PRICE, direction: {direction}}}]"
+    first = await tenant.data(f"{{ customers(first: 20, {order}) {{ pageInfo {{ endCursor }} }} }}")
+    after = first["customers"]["pageInfo"]["endCursor"]
+    query = f'{{ customers(first: 20, after: "{after}", {order}) {{ nodes {{ name custom {{ price }} }} }} }}'
+    assert {n["custom"]["price"] for n in (await tenant.data(query))["customers"]["nodes"]} == {common}
+    for compiled in (False, True):
+        plan = await api_plan(rapport, tenant, owner_engine, settings.app_role, query, compiled=compiled, analyze=True)
+        assert "Sort Key" not in plan, plan
+        scan = next(line for line in plan.splitlines() if f"using {index}" in line)
+        read = int(re.search(r"actual time=\S+ rows=(\d+)", scan).group(1))  # type: ignore[union-attr]
+        assert read <= 41, plan  # the first page's rows, walked past to the cursor, and this page's
+
+
 async def test_a_build_drops_the_index_of_an_earlier_expression(
     rapport: App, tenant: Tenant, owner_engine: AsyncEngine
 ) -> None:
