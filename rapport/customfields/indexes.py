@@ -113,7 +113,7 @@ def _btree_expression(definition: FieldDefinition) -> str:
 
 def _btree_columns(definition: FieldDefinition) -> str:
     """The value, then the id: pages sort by (value, id), and without the id every group of equal values (all
-    the records without one, often most of them) was sorted by id for each page (decision 29)."""
+    the records without one, often most of them) was sorted by id for each page (decision 6)."""
     return f"({_btree_expression(definition)}), id"
 
 
